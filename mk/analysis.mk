@@ -1,0 +1,2 @@
+# Analysis: `make figures RESULTS=<dir>` (owned by the analysis work).
+.PHONY: figures

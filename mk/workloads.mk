@@ -1,0 +1,27 @@
+# Workloads: every program under workloads/ built once per allocator of
+# bench.toml as build/<allocator>/<program>, linked with that allocator's
+# `link` flags. Files under build/ named in a `link` string (hakmem's
+# library) become prerequisites.
+WL_CFLAGS ?= -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wno-unused-parameter -fno-builtin-malloc -fno-builtin-free
+WL_CPPFLAGS := -Iworkloads/common
+WL_LDLIBS := -ldl -lm -pthread
+WL_COMMON_SRC := $(wildcard workloads/common/*.c)
+WL_COMMON_HDR := $(wildcard workloads/common/*.h)
+WL_COMMON_OBJ := $(patsubst workloads/common/%.c,$(BUILD)/common/%.o,$(WL_COMMON_SRC))
+
+$(BUILD)/common/%.o: workloads/common/%.c $(WL_COMMON_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(WL_CPPFLAGS) $(WL_CFLAGS) -c -o $@ $<
+
+# $(1) = allocator name
+define WL_ALLOCATOR_RULES
+$(BUILD)/$(1)/%: workloads/%.c $(WL_COMMON_OBJ) $(WL_COMMON_HDR) $(filter $(BUILD)/%,$(LINK_$(1)))
+	@mkdir -p $$(@D)
+	$(CC) $(WL_CPPFLAGS) $(WL_CFLAGS) -o $$@ $$< $(WL_COMMON_OBJ) $(LINK_$(1)) $(WL_LDLIBS)
+endef
+$(foreach a,$(BENCH_ALLOCATORS),$(eval $(call WL_ALLOCATOR_RULES,$(a))))
+
+WL_BINARIES := $(foreach a,$(BENCH_ALLOCATORS),$(foreach p,$(BENCH_PROGRAMS),$(BUILD)/$(a)/$(p)))
+
+.PHONY: workloads
+workloads: $(WL_BINARIES)
