@@ -34,6 +34,14 @@ typedef enum {
 } hak_phase_t;
 
 #ifdef HAKMEM_DEBUG_TIMING
+#include <stdio.h>
+
+/* Write `"timing": {...}` (cycles, calls, share per phase) to f; called once by
+ * the statistics writer. */
+void hak_timing_write_json(FILE *f);
+/* Print the per-phase table to stderr (at exit, when HAKMEM_TIMING=1). */
+void hak_timing_report(void);
+
 /* Record `cycles` spent in `phase` by the calling thread. Thread-safe. */
 void hak_timing_record(hak_phase_t phase, uint64_t cycles);
 
