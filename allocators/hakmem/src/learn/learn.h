@@ -26,6 +26,12 @@
 
 #define HAK_LEARN_TICK_ALLOCS 1024 /* allocations per thread between ticks */
 #define HAK_DEFAULT_LARGE_THRESHOLD ((size_t)2 << 20) /* bytes: 2 MiB */
+/* Bounds of every threshold the learner may publish (its strategy table,
+ * learn_internal.h): the L2.5 tier must serve sizes up to the maximum, and
+ * free must not route by size (the threshold can change between an
+ * allocation and its free). */
+#define HAK_LEARN_THRESHOLD_MIN ((size_t)256 << 10) /* bytes */
+#define HAK_LEARN_THRESHOLD_MAX ((size_t)8 << 20)   /* bytes */
 
 extern _Atomic size_t hak_learn_large_threshold_cached; /* bytes */
 
@@ -37,7 +43,32 @@ static inline size_t hak_learn_large_threshold(void)
 	return atomic_load_explicit(&hak_learn_large_threshold_cached, memory_order_relaxed);
 }
 
-/* Tier a call site's requests go to (implementation-defined id), or -1. */
+/* Request sizes for the learner's size-distribution estimate: a per-thread
+ * ring of the last HAK_LEARN_SIZE_RING sizes, drained by that thread's next
+ * tick. Call hak_learn_note_size() on the L2.5 and Large allocation paths
+ * (not Tiny, not Mid): a TLS store and increment, no atomics; nothing
+ * without HAKMEM_FEATURE_EVOLUTION. */
+#define HAK_LEARN_SIZE_RING 32 /* a power of two */
+typedef struct {
+	size_t size[HAK_LEARN_SIZE_RING]; /* bytes */
+	unsigned pos;                     /* sizes noted, ever (wraps) */
+	unsigned drained;                 /* pos at the last drain */
+} hak_learn_sizes_t;
+extern __thread hak_learn_sizes_t hak_learn_tls_sizes __attribute__((tls_model("initial-exec")));
+
+static inline void hak_learn_note_size(size_t size)
+{
+#ifdef HAKMEM_FEATURE_EVOLUTION
+	hak_learn_sizes_t *r = &hak_learn_tls_sizes;
+	r->size[r->pos & (HAK_LEARN_SIZE_RING - 1)] = size;
+	r->pos++;
+#else
+	(void)size;
+#endif
+}
+
+/* Tier a call site's requests go to (implementation-defined id, 0..65534),
+ * or -1. A hint: one relaxed load; the caller checks the size fits. */
 int hak_learn_site_tier(uintptr_t site);
 /* Remember that `site` asked for `tier`. Called from slow paths only. */
 void hak_learn_site_note(uintptr_t site, int tier);
@@ -52,5 +83,8 @@ void hak_mid_counters(int cls, uint64_t *hits, uint64_t *misses); /* cumulative,
 unsigned hak_mid_get_cap(int cls);                  /* blocks cached per class */
 void hak_mid_set_cap(int cls, unsigned cap);
 void hak_mid_set_wmax_permille(unsigned wmax);      /* 1400 = W_MAX 1.4 */
+
+/* --- optional, implemented by the OS layer (a weak default returns 0) --- */
+size_t hak_learn_mapped_bytes(void);                /* bytes hakmem has mapped now */
 
 #endif /* HAK_LEARN_H */

@@ -42,7 +42,14 @@ void hak_timing_write_json(FILE *f);
 /* Print the per-phase table to stderr (at exit, when HAKMEM_TIMING=1). */
 void hak_timing_report(void);
 
-/* Record `cycles` spent in `phase` by the calling thread. Thread-safe. */
+/* Fold the calling thread's accumulators into the totals and free its slot;
+ * the core's thread-exit destructor calls it (without the call a thread's
+ * slot is simply kept: correct, only fewer slots for later threads). */
+void hak_timing_thread_exit(void);
+
+/* Record `cycles` spent in `phase` by the calling thread. Thread-safe; no
+ * lock and no lock-prefixed instruction (the thread's own slot). Does
+ * nothing unless HAKMEM_TIMING=1. */
 void hak_timing_record(hak_phase_t phase, uint64_t cycles);
 
 static inline uint64_t hak_timing_now(void)

@@ -1,0 +1,243 @@
+/*
+ * evolution.c - the strategy state machine LEARN -> CANARY -> FROZEN, with
+ * epsilon-greedy selection, ELO matches per measurement window, and a P2
+ * watch on the request-size distribution that leaves FROZEN on a shift.
+ * Also the xorshift generator the ticking thread uses.
+ *
+ * A "decision" is the strategy the allocator uses from one tick to the
+ * next; its "cost" is what the glue measured over that interval. Matches
+ * compare strategies inside one window only, so slow drift of the workload
+ * hits every player alike.
+ *
+ * Owns: the state machine and its ratings. Does not own: measurement,
+ * clock, locking, publishing the threshold (learn.c).
+ */
+#include "learn_internal.h"
+
+const size_t hak_strategy_bytes[HAK_STRAT_COUNT] = {
+#define HAK_STRAT_BYTES(id, bytes) bytes,
+	HAK_LEARN_STRATEGIES(HAK_STRAT_BYTES)
+#undef HAK_STRAT_BYTES
+};
+
+int hak_strategy_find(size_t bytes)
+{
+	for (int i = 0; i < HAK_STRAT_COUNT; i++)
+		if (hak_strategy_bytes[i] == bytes)
+			return i;
+	return -1;
+}
+
+uint64_t hak_rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+double hak_rng_unit(uint64_t *s)
+{
+	return (double)(hak_rng_next(s) >> 11) * 0x1.0p-53;
+}
+
+/* Uniform integer in [0, n) by multiply-shift. */
+static int evo_pick(uint64_t *s, int n)
+{
+	return (int)(((hak_rng_next(s) >> 32) * (uint64_t)n) >> 32);
+}
+
+void hak_evo_params_default(hak_evo_params_t *p)
+{
+	p->epsilon = 0.10;
+	p->canary_share = 0.05;
+	p->k = 32.0;
+	p->margin = 0.03;
+	p->min_decisions = 3;
+	p->confirm_windows = 5;
+	p->canary_windows = 3;
+	p->shift_factor = 2.0;
+	p->shift_windows = 2;
+}
+
+const char *hak_evo_state_name(hak_evo_state_t s)
+{
+	switch (s) {
+	case HAK_EVO_LEARN: return "LEARN";
+	case HAK_EVO_CANARY: return "CANARY";
+	case HAK_EVO_FROZEN: return "FROZEN";
+	}
+	return "?";
+}
+
+static void evo_new_window(hak_evo_t *e)
+{
+	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
+		e->cost_sum[i] = 0.0;
+		e->n[i] = 0;
+	}
+	hak_p2_init(&e->w50, 0.5);
+	hak_p2_init(&e->w90, 0.9);
+}
+
+void hak_evo_init(hak_evo_t *e, const hak_evo_params_t *p, int start, uint64_t seed)
+{
+	e->prm = *p;
+	e->state = HAK_EVO_LEARN;
+	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
+		e->elo[i] = HAK_ELO_INITIAL;
+		e->last_mean[i] = 0.0;
+	}
+	e->active = e->leader = start;
+	e->candidate = -1;
+	e->streak = e->shifted = 0;
+	e->ref50 = e->ref90 = 0.0;
+	e->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
+	e->decisions = e->windows = 0;
+	evo_new_window(e);
+}
+
+void hak_evo_note_size(hak_evo_t *e, double bytes)
+{
+	hak_p2_add(&e->w50, bytes);
+	hak_p2_add(&e->w90, bytes);
+}
+
+int hak_evo_decide(hak_evo_t *e, double cost)
+{
+	if (cost >= 0.0 && e->state != HAK_EVO_FROZEN) {
+		e->cost_sum[e->active] += cost;
+		e->n[e->active]++;
+	}
+	e->decisions++;
+	int next = e->leader;
+	if (e->state == HAK_EVO_LEARN) {
+		if (hak_rng_unit(&e->rng) < e->prm.epsilon)
+			next = evo_pick(&e->rng, HAK_STRAT_COUNT);
+	} else if (e->state == HAK_EVO_CANARY) {
+		if (hak_rng_unit(&e->rng) < e->prm.canary_share)
+			next = e->candidate;
+	}
+	e->active = next;
+	return next;
+}
+
+/* Best-rated strategy other than `skip`; ties keep `prefer`. */
+static int evo_best(const hak_evo_t *e, int prefer, int skip)
+{
+	int best = prefer != skip ? prefer : -1;
+	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
+		if (i == skip)
+			continue;
+		if (best < 0 || e->elo[i] > e->elo[best])
+			best = i;
+	}
+	return best;
+}
+
+/* Round robin among the strategies that played enough this window. Returns
+ * the number of matches; *cand_score gets the candidate's score against the
+ * leader (or -1 if they did not meet). */
+static int evo_play(hak_evo_t *e, double *cand_score)
+{
+	double mean[HAK_STRAT_COUNT];
+	bool in[HAK_STRAT_COUNT];
+	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
+		in[i] = e->n[i] >= e->prm.min_decisions && e->n[i] > 0;
+		mean[i] = in[i] ? e->cost_sum[i] / e->n[i] : 0.0;
+		if (in[i])
+			e->last_mean[i] = mean[i];
+	}
+	int matches = 0;
+	*cand_score = -1.0;
+	for (int a = 0; a < HAK_STRAT_COUNT; a++) {
+		for (int b = a + 1; b < HAK_STRAT_COUNT; b++) {
+			if (!in[a] || !in[b])
+				continue;
+			double s = hak_elo_score_costs(mean[a], mean[b], e->prm.margin);
+			hak_elo_update(&e->elo[a], &e->elo[b], s, e->prm.k);
+			matches++;
+			if (a == e->candidate && b == e->leader)
+				*cand_score = s;
+			else if (b == e->candidate && a == e->leader)
+				*cand_score = 1.0 - s;
+		}
+	}
+	return matches;
+}
+
+static void evo_enter(hak_evo_t *e, hak_evo_state_t s, const char *why, hak_evo_event_t *ev)
+{
+	e->state = s;
+	e->streak = 0;
+	e->shifted = 0;
+	ev->reason = why;
+}
+
+bool hak_evo_close_window(hak_evo_t *e, hak_evo_event_t *ev)
+{
+	ev->old_leader = e->leader;
+	ev->old_state = e->state;
+	ev->reason = "";
+	e->windows++;
+	double cand_score;
+	int matches = e->state == HAK_EVO_FROZEN ? 0 : evo_play(e, &cand_score);
+
+	switch (e->state) {
+	case HAK_EVO_LEARN: {
+		int best = evo_best(e, e->leader, -1);
+		if (best != e->leader) {
+			e->leader = best;
+			e->streak = 0;
+		} else if (matches > 0) {
+			e->streak++;
+		}
+		if (e->streak >= e->prm.confirm_windows) {
+			e->candidate = evo_best(e, -1, e->leader);
+			evo_enter(e, HAK_EVO_CANARY, "leader held its rating", ev);
+		}
+		break;
+	}
+	case HAK_EVO_CANARY:
+		if (cand_score < 0.0)
+			break; /* the two did not meet: no evidence either way */
+		if (cand_score == 1.0 && e->elo[e->candidate] > e->elo[e->leader]) {
+			e->leader = e->candidate;
+			e->candidate = -1;
+			evo_enter(e, HAK_EVO_LEARN, "canary beat the leader", ev);
+		} else if (++e->streak >= e->prm.canary_windows) {
+			e->candidate = -1;
+			e->ref50 = hak_p2_value(&e->w50);
+			e->ref90 = hak_p2_value(&e->w90);
+			evo_enter(e, HAK_EVO_FROZEN, "canary did not beat the leader", ev);
+		}
+		break;
+	case HAK_EVO_FROZEN: {
+		if (e->w50.count < 16)
+			break; /* too few sizes this window to judge */
+		double p50 = hak_p2_value(&e->w50), p90 = hak_p2_value(&e->w90);
+		if (e->ref50 <= 0.0 || e->ref90 <= 0.0) { /* frozen without sizes: take them now */
+			e->ref50 = p50;
+			e->ref90 = p90;
+			break;
+		}
+		double f = e->prm.shift_factor;
+		bool shift = p50 > e->ref50 * f || p50 * f < e->ref50 || p90 > e->ref90 * f || p90 * f < e->ref90;
+		e->shifted = shift ? e->shifted + 1 : 0;
+		if (e->shifted >= e->prm.shift_windows) {
+			for (int i = 0; i < HAK_STRAT_COUNT; i++)
+				e->elo[i] = HAK_ELO_INITIAL; /* old evidence is about another distribution */
+			evo_enter(e, HAK_EVO_LEARN, "size distribution shifted", ev);
+		}
+		break;
+	}
+	}
+	evo_new_window(e);
+	ev->new_leader = e->leader;
+	ev->new_state = e->state;
+	ev->leader_changed = ev->new_leader != ev->old_leader;
+	ev->state_changed = ev->new_state != ev->old_state;
+	return ev->leader_changed || ev->state_changed;
+}
