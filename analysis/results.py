@@ -171,9 +171,30 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise ResultsError(f"{path} is not a runs.csv file (pandas cannot parse it as CSV).") from None
 
 
+def expand_json_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A csv that kept an object field (phases, latency_ns, metrics,
+    hakmem_stats) as JSON text gets it flattened like a jsonl row."""
+    for key, prefix in NESTED_PREFIX.items():
+        if key not in frame.columns or frame[key].dtype != object:
+            continue
+        flat = []
+        for text in frame[key]:
+            try:
+                obj = json.loads(text) if isinstance(text, str) and text.startswith("{") else {}
+            except json.JSONDecodeError:
+                obj = {}
+            out: dict = {}
+            _flatten_into(out, prefix, obj if isinstance(obj, dict) else {})
+            flat.append(out)
+        extra = pd.DataFrame(flat, index=frame.index)
+        extra = extra[[c for c in extra.columns if c not in frame.columns]]
+        frame = pd.concat([frame.drop(columns=key), extra], axis=1)
+    return frame
+
+
 def read_runs(path: Path) -> pd.DataFrame:
     """The rows of one runs file, normalised (see the module docstring)."""
-    frame = pd.DataFrame(read_jsonl(path)) if path.suffix == ".jsonl" else read_csv(path)
+    frame = pd.DataFrame(read_jsonl(path)) if path.suffix == ".jsonl" else expand_json_columns(read_csv(path))
     if frame.empty:
         raise ResultsError(f"{path} holds no runs; let the suite record at least one run.")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]

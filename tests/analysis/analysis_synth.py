@@ -90,7 +90,7 @@ def flat(r: dict) -> dict:
                 out[prefix + k] = v
 
     for k, v in r.items():
-        if k in prefixes:
+        if k in prefixes and isinstance(v, dict):
             walk(prefixes[k], v)
         else:
             out[k] = v
@@ -109,11 +109,19 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def write_dir(path: Path, rows: list[dict], meta: dict | None = META, with_csv: bool = True,
-              trace: list[dict] | None = None) -> Path:
+              trace: list[dict] | None = None, flat_jsonl: bool = False) -> Path:
+    """A result directory. `flat_jsonl` writes the jsonl rows with phases,
+    latency_ns and metrics already flattened (as the runner does) instead of
+    nested."""
     path.mkdir(parents=True, exist_ok=True)
     (path / "logs").mkdir(exist_ok=True)
     with open(path / "runs.jsonl", "w") as fh:
         for r in rows:
+            if flat_jsonl:
+                stats = r.get("hakmem_stats")
+                r = {k: v for k, v in flat(r).items() if not k.startswith("hakmem.")}
+                if stats is not None:
+                    r["hakmem_stats"] = stats
             fh.write(json.dumps(r) + "\n")
     if with_csv:
         write_csv(path / "runs.csv", rows)

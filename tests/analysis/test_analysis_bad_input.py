@@ -1,0 +1,86 @@
+"""Bad input to quick_analyze.py and figures.py: one sentence naming the file, exit 2."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import figures
+import quick_analyze
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+
+
+def one_sentence_error(capsys, main, args) -> str:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and lines[0].endswith(".")
+    return lines[0]
+
+
+@pytest.mark.parametrize("main", [quick_analyze.main, figures.main])
+def test_directory_without_results(tmp_path, capsys, main):
+    msg = one_sentence_error(capsys, main, [tmp_path])
+    assert str(tmp_path) in msg and "runs.jsonl" in msg and "runs.csv" in msg
+
+
+def test_missing_path(tmp_path, capsys):
+    assert "does not exist" in one_sentence_error(capsys, quick_analyze.main, [tmp_path / "nope"])
+
+
+def test_file_of_another_format(tmp_path, capsys):
+    f = tmp_path / "results.txt"
+    f.write_text("Throughput: 12 M ops/s\n")
+    msg = one_sentence_error(capsys, quick_analyze.main, [f])
+    assert str(f) in msg and "neither" in msg
+
+
+def test_jsonl_that_is_not_json(tmp_path, capsys):
+    f = tmp_path / "runs.jsonl"
+    f.write_text("Throughput: 12 M ops/s\nmore text\n")
+    msg = one_sentence_error(capsys, quick_analyze.main, [f])
+    assert str(f) in msg and "line 1 is not JSON" in msg
+
+
+def test_binary_csv(tmp_path, capsys):
+    f = tmp_path / "runs.csv"
+    f.write_bytes(b"\xff\xfe\x00\x01garbage\x00\n\x89PNG\r\n")
+    msg = one_sentence_error(capsys, quick_analyze.main, [f])
+    assert str(f) in msg
+
+
+def test_missing_columns(tmp_path, capsys):
+    f = tmp_path / "runs.csv"
+    f.write_text("workload,ops_per_sec\nlarson,100\n")
+    msg = one_sentence_error(capsys, quick_analyze.main, [f])
+    assert str(f) in msg and "allocator, threads" in msg
+
+
+def test_missing_metric_columns(tmp_path, capsys):
+    f = tmp_path / "runs.jsonl"
+    f.write_text('{"workload": "w", "allocator": "a", "threads": 1}\n')
+    assert "ops_per_sec or ns_per_op" in one_sentence_error(capsys, quick_analyze.main, [f])
+
+
+def test_empty_runs_file(tmp_path, capsys):
+    (tmp_path / "runs.jsonl").write_text("")
+    assert "holds no runs" in one_sentence_error(capsys, quick_analyze.main, [tmp_path])
+
+
+def test_make_figures_without_results():
+    proc = subprocess.run(["make", "-s", "--no-print-directory", "figures", "RESULTS=", f"PYTHON={PYTHON}"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "RESULTS is not set" in proc.stderr
+
+
+def test_command_line_end_to_end(full_dir):
+    """The script runs as a program (shebang path, imports) and exits 2 on bad input."""
+    script = ROOT / "analysis" / "quick_analyze.py"
+    ok = subprocess.run([PYTHON, script, full_dir], capture_output=True, text=True)
+    assert ok.returncode == 0 and "hakmem+timing" in ok.stdout
+    bad = subprocess.run([PYTHON, script, full_dir / "logs"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "holds no results" in bad.stderr

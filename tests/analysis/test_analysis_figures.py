@@ -1,0 +1,102 @@
+"""figures.py: every figure written, missing data skips only its figure, fixed colours."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import figures
+import plotstyle
+import results
+
+NAMES = [name for name, _ in figures.FIGURES]
+
+
+def draw(capsys, result_dir: Path, out: Path) -> str:
+    assert figures.main([str(result_dir), "--out", str(out)]) == 0
+    return capsys.readouterr().out
+
+
+def test_every_figure_is_written(full_dir, tmp_path, capsys):
+    out = draw(capsys, full_dir, tmp_path / "figs")
+    assert "skipped" not in out
+    for name in NAMES:
+        for fmt in ("png", "pdf"):
+            f = tmp_path / "figs" / f"{name}.{fmt}"
+            assert f.is_file() and f.stat().st_size > 1000, f
+
+
+def test_default_output_is_the_result_directory(tmp_path, synth, capsys):
+    d = synth.write_dir(tmp_path / "r", synth.matrix(workloads=(("larson", "ops_per_sec"),), threads=(1,), reps=2,
+                                                     timing=False))
+    draw_out = figures.main([str(d)])
+    assert draw_out == 0 and (d / "figures" / "fig1_throughput_ratio.png").is_file()
+
+
+def test_missing_data_skips_only_its_figure(tmp_path, synth, capsys):
+    """One thread count, no timing statistics, no latency, no learner trace:
+    figures 2, 4, 5 and 6 are skipped, each with its reason; 1 and 3 drawn."""
+    rows = synth.matrix(threads=(1,), reps=3, timing=False)
+    for r in rows:
+        del r["latency_ns"]
+    d = synth.write_dir(tmp_path / "r", rows, meta=None)
+    out = draw(capsys, d, tmp_path / "figs")
+    reasons = {line.split(":")[0].removeprefix("skipped "): line for line in out.splitlines()
+               if line.startswith("skipped ")}
+    assert set(reasons) == {"fig2_scaling", "fig4_hakmem_phases", "fig5_latency", "fig6_learner"}
+    assert "one thread count" in reasons["fig2_scaling"]
+    assert "timing statistics" in reasons["fig4_hakmem_phases"]
+    assert "latency" in reasons["fig5_latency"]
+    assert "learner trace" in reasons["fig6_learner"]
+    for name in ("fig1_throughput_ratio", "fig3_rss_ratio"):
+        assert (tmp_path / "figs" / f"{name}.png").stat().st_size > 1000
+        assert (tmp_path / "figs" / f"{name}.pdf").stat().st_size > 1000
+    for name in reasons:
+        assert not (tmp_path / "figs" / f"{name}.png").exists()
+
+
+def test_no_baseline_skips_the_ratio_figures(tmp_path, synth, capsys):
+    rows = [r for r in synth.matrix(reps=2, timing=False) if r["allocator"] != "mimalloc"]
+    out = draw(capsys, synth.write_dir(tmp_path / "r", rows), tmp_path / "figs")
+    assert "skipped fig1_throughput_ratio: no mimalloc runs" in out
+    assert "skipped fig3_rss_ratio: no mimalloc runs" in out
+    assert (tmp_path / "figs" / "fig2_scaling.png").is_file()
+
+
+def test_runner_style_flat_rows_and_failed_cells(tmp_path, synth, capsys):
+    """The runner writes lat.* and phase.* flat in runs.jsonl; a failed cell is drawn around."""
+    rows = synth.matrix(reps=2)
+    rows += [synth.row("larson", "tcmalloc", 1, 9, 1.0, status="crashed:SIGSEGV")]
+    rows = [r for r in rows if not (r["allocator"] == "tcmalloc" and r["workload"] == "larson"
+                                    and r["threads"] == 1 and r["status"] == "ok")]
+    d = synth.write_dir(tmp_path / "r", rows, flat_jsonl=True)
+    assert "lat.p50" in results.load([d]).runs.columns
+    out = draw(capsys, d, tmp_path / "figs")
+    assert [ln.split(":")[0] for ln in out.splitlines() if ln.startswith("skipped")] == ["skipped fig6_learner"]
+
+
+def test_phase_shares(synth):
+    rows = synth.matrix(workloads=(("json", "ns_per_op"),), threads=(1,), reps=3)
+    shares = figures.phase_table(results.normalise(pd.DataFrame([results.flatten(r) for r in rows])))
+    total = sum(synth.PHASES.values())
+    assert list(shares.columns) == ["hak_alloc", "hak_free", "syscall_munmap", "whale_get"]  # timing.h order
+    assert shares.iloc[0]["hak_alloc"] == pytest.approx(100 * synth.PHASES["hak_alloc"] / total)
+
+
+def test_colours_are_fixed_per_allocator():
+    assert plotstyle.colour("mimalloc") == plotstyle.BASE_COLOURS["mimalloc"]
+    assert plotstyle.colour("hakmem") == plotstyle.BASE_COLOURS["hakmem"]
+    shade = plotstyle.colour("hakmem+learn1")
+    assert shade != plotstyle.colour("hakmem") and shade == plotstyle.colour("hakmem+learn1")
+    assert len({plotstyle.colour(a) for a in plotstyle.BASE_COLOURS}) == len(plotstyle.BASE_COLOURS)
+    assert plotstyle.colour("snmalloc") == plotstyle.colour("snmalloc")
+
+
+def test_caption_names_suite_date_and_revision(full_dir):
+    caption = results.load([full_dir]).identity()
+    assert "suite synthetic" in caption and "2026-11-21 20:00:00 UTC" in caption
+    assert "git 0123456789 (dirty)" in caption
+
+
+def test_caption_without_meta(tmp_path, synth):
+    d = synth.write_dir(tmp_path / "r", [synth.row("w", "mimalloc", 1, 0, 1.0)], meta=None)
+    assert "unknown suite" in results.load([d]).identity()
