@@ -31,38 +31,23 @@ def test_missing_path(tmp_path, capsys):
     assert "does not exist" in one_sentence_error(capsys, quick_analyze.main, [tmp_path / "nope"])
 
 
-def test_file_of_another_format(tmp_path, capsys):
-    f = tmp_path / "results.txt"
-    f.write_text("Throughput: 12 M ops/s\n")
+BAD_FILES = {
+    # name: (file name, content, what the sentence must say besides the file)
+    "another format": ("results.txt", b"Throughput: 12 M ops/s\n", "neither"),
+    "jsonl not JSON": ("runs.jsonl", b"Throughput: 12 M ops/s\nmore text\n", "line 1 is not JSON"),
+    "binary csv": ("runs.csv", b"\xff\xfe\x00\x01garbage\x00\n\x89PNG\r\n", "runs.csv"),
+    "missing columns": ("runs.csv", b"workload,ops_per_sec\nlarson,100\n", "allocator, threads"),
+    "no metric": ("runs.jsonl", b'{"workload": "w", "allocator": "a", "threads": 1}\n', "ops_per_sec or ns_per_op"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file(tmp_path, capsys, case):
+    name, content, says = BAD_FILES[case]
+    f = tmp_path / name
+    f.write_bytes(content)
     msg = one_sentence_error(capsys, quick_analyze.main, [f])
-    assert str(f) in msg and "neither" in msg
-
-
-def test_jsonl_that_is_not_json(tmp_path, capsys):
-    f = tmp_path / "runs.jsonl"
-    f.write_text("Throughput: 12 M ops/s\nmore text\n")
-    msg = one_sentence_error(capsys, quick_analyze.main, [f])
-    assert str(f) in msg and "line 1 is not JSON" in msg
-
-
-def test_binary_csv(tmp_path, capsys):
-    f = tmp_path / "runs.csv"
-    f.write_bytes(b"\xff\xfe\x00\x01garbage\x00\n\x89PNG\r\n")
-    msg = one_sentence_error(capsys, quick_analyze.main, [f])
-    assert str(f) in msg
-
-
-def test_missing_columns(tmp_path, capsys):
-    f = tmp_path / "runs.csv"
-    f.write_text("workload,ops_per_sec\nlarson,100\n")
-    msg = one_sentence_error(capsys, quick_analyze.main, [f])
-    assert str(f) in msg and "allocator, threads" in msg
-
-
-def test_missing_metric_columns(tmp_path, capsys):
-    f = tmp_path / "runs.jsonl"
-    f.write_text('{"workload": "w", "allocator": "a", "threads": 1}\n')
-    assert "ops_per_sec or ns_per_op" in one_sentence_error(capsys, quick_analyze.main, [f])
+    assert str(f) in msg and says in msg
 
 
 def test_empty_runs_file(tmp_path, capsys):
