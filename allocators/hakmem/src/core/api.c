@@ -1,0 +1,202 @@
+/*
+ * api.c - the hak_ functions of hakmem.h: the malloc family under hakmem's
+ * own names, on top of the fast paths of hakmem_internal.h.
+ *
+ * Owns: routing of requests above the small classes (L2.5 or Large),
+ * calloc's overflow check and zeroing (skipped on fresh mappings), realloc
+ * (in place when the block can hold the new size), alignment (small powers
+ * of two are classes of their own, larger go to spans), usable size.
+ * Does not own: the malloc/free exports (override/malloc.c).
+ */
+#include "../hakmem_internal.h"
+
+#include <unistd.h>
+
+#define HAK_VERSION "hakmem 0.1.0"
+
+HAK_NOINLINE void *hak_big_alloc(size_t size, uintptr_t site)
+{
+	hak_init();
+	if (HAK_UNLIKELY(size > (size_t)PTRDIFF_MAX)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	hak_tick(1);
+	if (size >= hak_learn_large_threshold() || size > HAK_L25_MAX ||
+	    (site && hak_learn_site_tier(site) == HAK_TIER_LARGE))
+		return hak_large_alloc(size, 0);
+	return hak_l25_alloc(size);
+}
+
+HAK_API void *hak_malloc(size_t size)
+{
+	HAK_TIME_BEGIN(t);
+	void *p = hak_alloc_inline(size, 0);
+	HAK_TIME_END(hak_alloc, t);
+	return p;
+}
+
+HAK_API void *hak_alloc_at(size_t size, uintptr_t site)
+{
+	HAK_TIME_BEGIN(t);
+	void *p = hak_alloc_inline(size, site);
+	HAK_TIME_END(hak_alloc, t);
+	return p;
+}
+
+HAK_API void hak_free(void *ptr)
+{
+	HAK_TIME_BEGIN(t);
+	hak_free_inline(ptr);
+	HAK_TIME_END(hak_free, t);
+}
+
+HAK_API size_t hak_malloc_usable_size(const void *ptr)
+{
+	if (!ptr)
+		return 0;
+	hak_seg_t *seg = hak_seg_of(ptr);
+	if (seg->kind == HAK_SEG_SPAN)
+		return seg->usable;
+	return hak_class_size[seg->unit_cls[((uintptr_t)ptr - (uintptr_t)seg) >> HAK_UNIT_SHIFT]];
+}
+
+HAK_API void *hak_calloc(size_t nmemb, size_t size)
+{
+	size_t n;
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = hak_malloc(n);
+	if (!p)
+		return NULL;
+	hak_seg_t *seg = hak_seg_of(p);
+	if (seg->kind != HAK_SEG_SPAN || !seg->fresh)
+		memset(p, 0, n);
+	return p;
+}
+
+/* May a block of `usable` bytes keep serving a request of `size`? */
+static bool realloc_fits(const void *ptr, size_t usable, size_t size)
+{
+	if (size > usable)
+		return false;
+	if (hak_seg_of(ptr)->kind != HAK_SEG_SPAN)
+		return size > usable / 2 || usable <= 64;
+	return size > usable / 2 && size > HAK_SMALL_MAX;
+}
+
+HAK_API void *hak_realloc(void *ptr, size_t size)
+{
+	if (!ptr)
+		return hak_malloc(size);
+	if (size == 0) {
+		hak_free(ptr);
+		return NULL;
+	}
+	size_t old = hak_malloc_usable_size(ptr);
+	if (realloc_fits(ptr, old, size))
+		return ptr;
+	void *n = hak_malloc(size);
+	if (!n)
+		return NULL;
+	memcpy(n, ptr, old < size ? old : size);
+	hak_free(ptr);
+	return n;
+}
+
+HAK_API void *hak_reallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	size_t n;
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return hak_realloc(ptr, n);
+}
+
+/* `align` is a power of two. Small requests: a power-of-two class of at
+ * least `align` bytes is aligned by construction (slabs start at multiples
+ * of their size). Spans with a 64-byte header give 64; beyond, Large. */
+static void *aligned_alloc_impl(size_t align, size_t size)
+{
+	if (align <= HAK_MIN_ALIGN)
+		return hak_malloc(size);
+	size_t n = size > align ? size : align;
+	if (n <= HAK_SMALL_MAX) {
+		if (n & (n - 1))
+			n = (size_t)1 << (64 - __builtin_clzll(n));
+		return hak_malloc(n);
+	}
+	if (align <= HAK_SPAN_HDR)
+		return hak_malloc(size);
+	hak_init();
+	return hak_large_alloc(size, align);
+}
+
+HAK_API int hak_posix_memalign(void **out, size_t alignment, size_t size)
+{
+	if (alignment < sizeof(void *) || (alignment & (alignment - 1)))
+		return EINVAL;
+	int saved = errno;
+	void *p = aligned_alloc_impl(alignment, size);
+	if (!p) {
+		errno = saved;
+		return ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+HAK_API void *hak_memalign(size_t alignment, size_t size)
+{
+	if (alignment & (alignment - 1)) { /* glibc rounds up to a power of two */
+		if (alignment > ((size_t)1 << 62)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		alignment = (size_t)1 << (64 - __builtin_clzll(alignment));
+	}
+	return aligned_alloc_impl(alignment ? alignment : 1, size);
+}
+
+HAK_API void *hak_aligned_alloc(size_t alignment, size_t size)
+{
+	if (alignment == 0 || (alignment & (alignment - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned_alloc_impl(alignment, size);
+}
+
+HAK_API void *hak_valloc(size_t size)
+{
+	return aligned_alloc_impl(HAK_PAGE, size);
+}
+
+HAK_API void *hak_pvalloc(size_t size)
+{
+	size_t n = hak_align_up(size ? size : 1, HAK_PAGE);
+	if (n < size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned_alloc_impl(HAK_PAGE, n);
+}
+
+HAK_API const char *hak_version(void)
+{
+	return HAK_VERSION;
+}
+
+HAK_API int hak_stats_write(const char *path)
+{
+	hak_init();
+	return hak_stats_write_file(path);
+}
+
+HAK_API uint64_t hak_foreign_requests(void)
+{
+	return atomic_load_explicit(&hak_stats.foreign_requests, memory_order_relaxed);
+}

@@ -1,0 +1,110 @@
+/*
+ * os.c - the only file that calls mmap, munmap and madvise.
+ *
+ * Owns: aligned mappings (with an address hint so most 2 MiB-aligned maps
+ * cost one system call), the byte counters and the peak, the timing brackets
+ * of every system call. Does not own: when memory goes back (the tiers'
+ * policies decide; see segment.c, l25.c, large.c).
+ */
+#include "../hakmem_internal.h"
+
+#include <sys/mman.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+static _Atomic uintptr_t os_hint; /* where the next 2 MiB-aligned map is tried */
+
+static void os_account_map(size_t size)
+{
+	HAK_STAT_ADD(bytes_mapped, size);
+	HAK_STAT_INC(mmap_calls);
+	int64_t now = atomic_fetch_add_explicit(&hak_stats.cur_mapped, (int64_t)size,
+						memory_order_relaxed) +
+		      (int64_t)size;
+	uint64_t peak = atomic_load_explicit(&hak_stats.peak_mapped, memory_order_relaxed);
+	while ((uint64_t)now > peak &&
+	       !atomic_compare_exchange_weak_explicit(&hak_stats.peak_mapped, &peak, (uint64_t)now,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+static void *os_mmap(void *addr, size_t size, int extra_flags)
+{
+	HAK_TIME_BEGIN(t);
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags,
+		       -1, 0);
+	HAK_TIME_END(syscall_mmap, t);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void os_munmap_raw(void *p, size_t size)
+{
+	if (size == 0)
+		return;
+	HAK_TIME_BEGIN(t);
+	munmap(p, size);
+	HAK_TIME_END(syscall_munmap, t);
+}
+
+void *hak_os_map_aligned(size_t size, size_t align, size_t skew)
+{
+	/* Fast: one mmap at the hint, which the previous map left aligned. */
+	uintptr_t hint = atomic_load_explicit(&os_hint, memory_order_relaxed);
+	if (hint && skew == 0 && align == HAK_SEG_SIZE) {
+		void *p = os_mmap((void *)hint, size, MAP_FIXED_NOREPLACE);
+		if (p == (void *)hint) {
+			atomic_store_explicit(&os_hint, hak_align_up(hint + size, HAK_SEG_SIZE),
+					      memory_order_relaxed);
+			os_account_map(size);
+			return p;
+		}
+		if (p)
+			os_munmap_raw(p, size); /* an old kernel took the hint as a hint */
+	}
+	/* Slow: over-map by `align`, trim both ends. */
+	size_t over = size + align;
+	if (over < size)
+		return NULL;
+	uint8_t *raw = os_mmap(NULL, over, 0);
+	if (!raw)
+		return NULL;
+	uintptr_t s = hak_align_up((uintptr_t)raw + skew, align) - skew;
+	if (s < (uintptr_t)raw)
+		s += align;
+	os_munmap_raw(raw, s - (uintptr_t)raw);
+	os_munmap_raw((void *)(s + size), (uintptr_t)raw + over - (s + size));
+	if (skew == 0 && align == HAK_SEG_SIZE)
+		atomic_store_explicit(&os_hint, hak_align_up(s + size, HAK_SEG_SIZE),
+				      memory_order_relaxed);
+	os_account_map(size);
+	return (void *)s;
+}
+
+void hak_os_unmap(void *p, size_t size)
+{
+	os_munmap_raw(p, size);
+	HAK_STAT_ADD(bytes_unmapped, size);
+	HAK_STAT_INC(munmap_calls);
+	atomic_fetch_sub_explicit(&hak_stats.cur_mapped, (int64_t)size, memory_order_relaxed);
+}
+
+void hak_os_purge(void *p, size_t size)
+{
+	if (size == 0)
+		return;
+	HAK_TIME_BEGIN(t);
+	madvise(p, size, MADV_DONTNEED);
+	HAK_TIME_END(syscall_munmap, t);
+	HAK_STAT_ADD(bytes_purged, size);
+	HAK_STAT_INC(madvise_calls);
+}
+
+void *hak_os_map_meta(size_t size)
+{
+	void *p = os_mmap(NULL, size, 0);
+	if (p)
+		os_account_map(size);
+	return p;
+}

@@ -1,0 +1,35 @@
+/*
+ * os.h - every system call hakmem makes on memory (mmap, munmap, madvise),
+ * behind one small interface. Each call is counted (bytes mapped, unmapped,
+ * purged, peak mapped) and bracketed for the timing profile.
+ *
+ * Contract: mapped memory is zero-filled (the kernel does it; callers never
+ * clear fresh pages); on failure functions return NULL / -1 and never abort.
+ * All functions are thread-safe and never allocate.
+ */
+#ifndef HAK_CORE_OS_H
+#define HAK_CORE_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAK_PAGE 4096u
+
+/* Map `size` bytes (a multiple of HAK_PAGE) at an address S such that S is a
+ * multiple of 2 MiB and (S + skew) is a multiple of `align` (a power of two
+ * >= 2 MiB; skew < align). NULL when the kernel refuses. */
+void *hak_os_map_aligned(size_t size, size_t align, size_t skew);
+/* Unmap [p, p + size). */
+void hak_os_unmap(void *p, size_t size);
+/* Give the pages of [p, p + size) back to the OS, keeping the mapping; they
+ * read as zero afterwards. p and size page-aligned. */
+void hak_os_purge(void *p, size_t size);
+/* Map `size` bytes of internal metadata (never returned). */
+void *hak_os_map_meta(size_t size);
+
+static inline size_t hak_align_up(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+#endif /* HAK_CORE_OS_H */

@@ -1,0 +1,387 @@
+/*
+ * hakmem_internal.h - the table of contents of hakmem: its core structures
+ * and the prototypes shared between files, grouped by the file that defines
+ * them.
+ *
+ * Glossary
+ *   segment   a 2 MiB-aligned region whose first bytes hold a header;
+ *             `free` finds it by masking the pointer ((p - 1) & ~(2 MiB - 1)).
+ *             Kinds: SuperSlab of Tiny slabs (64 KiB), SuperSlab of Mid pages
+ *             (256 KiB), or a span (one L2.5 or Large block).
+ *   slab      part of a SuperSlab carved into blocks of one size class; the
+ *             first 64 KiB unit of every SuperSlab holds the header, so each
+ *             slab starts at a multiple of its own size.
+ *   heap      a thread's slabs and SuperSlabs (metadata, mmap'ed, never
+ *             freed). When a thread exits its heap is orphaned and the next
+ *             new thread adopts it, blocks, remote lists and all.
+ *   tcache    a thread's LIFO free list of one class, threaded through the
+ *             free blocks (the "TLS SLL"), in initial-exec thread-local
+ *             storage.
+ *   remote    a block freed by a thread other than its heap's: pushed onto
+ *             the slab's lock-free remote list; the owner drains it.
+ *
+ * Build switches (make variables select them, mk/hakmem.mk):
+ *   HAKMEM_BUILD_RELEASE     release: no diagnostic output on hot paths
+ *   HAKMEM_DEBUG             debug: assertions and invariant checks
+ *   HAKMEM_DEBUG_TIMING      timing build: per-phase cycle profile
+ *   HAKMEM_FEATURE_EVOLUTION the learning tick (on in every default build)
+ */
+#ifndef HAKMEM_INTERNAL_H
+#define HAKMEM_INTERNAL_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../include/hakmem.h"
+#include "core/config.h"
+#include "core/os.h"
+#include "core/route.h"
+#include "learn/learn.h"
+#include "profile/timing.h"
+
+#if defined(HAKMEM_BUILD_RELEASE) && defined(HAKMEM_DEBUG)
+#error "HAKMEM_BUILD_RELEASE and HAKMEM_DEBUG exclude each other"
+#endif
+
+#define HAK_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HAK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HAK_NOINLINE __attribute__((noinline))
+#define HAK_HIDDEN __attribute__((visibility("hidden")))
+#define HAK_TLS __thread __attribute__((tls_model("initial-exec")))
+
+#ifdef HAKMEM_DEBUG
+void hak_assert_fail(const char *expr, const char *file, int line);
+#define HAK_ASSERT(e) ((e) ? (void)0 : hak_assert_fail(#e, __FILE__, __LINE__))
+#else
+#define HAK_ASSERT(e) ((void)0)
+#endif
+
+/* ------------------------------------------------------------------------
+ * Segments and slabs (tiny/segment.c)
+ * ------------------------------------------------------------------------ */
+#define HAK_SEG_SHIFT 21                          /* 2 MiB segments */
+#define HAK_SEG_SIZE ((size_t)1 << HAK_SEG_SHIFT) /* bytes */
+#define HAK_SEG_MASK (HAK_SEG_SIZE - 1)
+#define HAK_UNIT_SHIFT 16                          /* 64 KiB units */
+#define HAK_UNITS (HAK_SEG_SIZE >> HAK_UNIT_SHIFT) /* 32 per segment */
+#define HAK_TINY_SLAB_SHIFT 16                     /* Tiny slab: 64 KiB */
+#define HAK_MID_SLAB_SHIFT 18                      /* Mid page: 256 KiB */
+#define HAK_MAX_SLABS HAK_UNITS
+#define HAK_SPAN_HDR 64 /* bytes before the block in a span */
+
+enum { HAK_SEG_TINY = 0, HAK_SEG_MID = 1, HAK_SEG_KINDS = 2, HAK_SEG_SPAN = 3 };
+enum { SLAB_FREE_DIRTY, SLAB_FREE_CLEAN, SLAB_CUR, SLAB_PARTIAL, SLAB_FULL };
+#define HAK_CLS_NONE 0xff
+
+typedef struct hak_heap hak_heap_t;
+typedef struct hak_seg hak_seg_t;
+
+typedef struct hak_slab {
+	void *free;                      /* owner-only free list */
+	uint8_t *bump;                   /* next never-used byte */
+	uint8_t *end;                    /* end of the block area */
+	struct hak_slab *next;           /* partial list of its class, or free-slab list */
+	struct hak_slab *prev;           /* same list, backwards */
+	_Atomic uintptr_t remote;        /* remote-freed blocks; bit 0 = listed in heap */
+	struct hak_slab *rnext;          /* next in the heap's remote_slabs stack */
+	hak_seg_t *seg;                  /* the SuperSlab holding it */
+	uint32_t used;                   /* blocks out of the slab (live, tcache, remote) */
+	uint32_t nfree;                  /* blocks on `free` */
+	uint32_t block_size;             /* bytes */
+	uint8_t cls;                     /* size class, HAK_CLS_NONE when free */
+	uint8_t where;                   /* SLAB_* state */
+	uint8_t index;                   /* in the segment */
+	uint8_t touched;                 /* pages written since the last purge */
+} hak_slab_t;
+
+struct hak_seg {
+	/* --- first cache line: all the free fast path reads, and a span's header --- */
+	hak_heap_t *owner;              /* heap of a SuperSlab; HAK_SPAN_OWNER for a span */
+	uint8_t kind;                   /* HAK_SEG_* */
+	uint8_t slab_shift;             /* log2 of the slab size, bytes */
+	uint8_t nslabs;                 /* slabs, including the reserved first one */
+	uint8_t fresh;                  /* span: 1 while the block is untouched mmap memory */
+	int32_t l25_cls;                /* span: L2.5 class, -1 for Large */
+	union {
+		uint8_t unit_cls[HAK_UNITS]; /* SuperSlab: size class of each 64 KiB unit */
+		struct {
+			size_t map_size;  /* span: bytes mapped from the header on */
+			size_t usable;    /* span: bytes the block may hold */
+			void *span_next;  /* span: next in an L2.5 pool or thread cache */
+			uint32_t user_off; /* span: bytes from the header to the block */
+		};
+	};
+	uint8_t pad1[16];
+	/* --- SuperSlab bookkeeping (owner only; not present in spans) --- */
+	hak_seg_t *next, *prev;         /* in the heap's segment list / the cache */
+	uint32_t used_slabs;            /* slabs not free */
+	uint32_t pad2;
+	hak_slab_t slabs[HAK_MAX_SLABS];
+};
+
+/* Owner of every span: never a heap and never NULL (a thread without a heap
+ * has hak_tls.heap == NULL), so the free fast path never takes a span. */
+#define HAK_SPAN_OWNER ((hak_heap_t *)(uintptr_t)1)
+
+_Static_assert(offsetof(hak_seg_t, next) == 64, "free fast path reads one cache line");
+_Static_assert(offsetof(hak_seg_t, pad1) <= HAK_SPAN_HDR, "a span header fits before its block");
+_Static_assert(sizeof(hak_seg_t) <= (1u << HAK_UNIT_SHIFT), "header fits the reserved unit");
+
+static inline hak_seg_t *hak_seg_of(const void *p)
+{
+	return (hak_seg_t *)(((uintptr_t)p - 1) & ~(uintptr_t)HAK_SEG_MASK);
+}
+
+static inline hak_slab_t *hak_slab_of(hak_seg_t *seg, const void *p)
+{
+	return &seg->slabs[((uintptr_t)p - (uintptr_t)seg) >> seg->slab_shift];
+}
+
+/* Doubly linked slab lists (partial lists, free-slab lists). */
+static inline void hak_slab_list_push(hak_slab_t **head, hak_slab_t *s)
+{
+	s->prev = NULL;
+	s->next = *head;
+	if (*head)
+		(*head)->prev = s;
+	*head = s;
+}
+
+static inline void hak_slab_list_remove(hak_slab_t **head, hak_slab_t *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		*head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
+/* A free slab of `kind` for class `cls` from heap h (its free slabs, then a
+ * cached or new SuperSlab); NULL when out of memory. Owner only. */
+hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls);
+/* Slab s (used == 0, on no list) goes back to its SuperSlab as free; an empty
+ * SuperSlab goes back to the cache or the OS. Owner only. */
+void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s);
+/* Fork: hold / release / reset the empty-SuperSlab cache's lock. */
+void hak_seg_cache_lock(void);
+void hak_seg_cache_unlock(void);
+void hak_seg_cache_fork_child(void);
+
+/* ------------------------------------------------------------------------
+ * Thread caches and heaps (tiny/tcache.c)
+ * ------------------------------------------------------------------------ */
+typedef struct hak_tcache {
+	void *head;      /* LIFO list of free blocks */
+	uint32_t count;  /* blocks on the list */
+	uint32_t cap;    /* more than this on a free -> spill half */
+	uint64_t allocs; /* allocations served, not yet published */
+	uint64_t frees;  /* local frees, not yet published */
+} hak_tcache_t;
+
+#define HAK_L25_NCLS 32 /* L2.5 classes: 40 KiB ... 8 MiB */
+
+typedef struct hak_tls {
+	hak_tcache_t c[HAK_SMALL_NCLS]; /* per small class */
+	hak_heap_t *heap;               /* this thread's heap, NULL before first use */
+	int32_t tick;                   /* allocations until the next learning tick */
+	uint8_t state;                  /* HAK_TLS_* */
+	void *l25_head[HAK_L25_NCLS];   /* thread-cached L2.5 blocks, per class */
+	uint8_t l25_count[HAK_L25_NCLS];
+} hak_tls_t;
+
+enum { HAK_TLS_NEW = 0, HAK_TLS_LIVE = 1, HAK_TLS_EXITED = 2 };
+
+extern HAK_TLS hak_tls_t hak_tls;
+
+struct hak_heap {
+	hak_tls_t *tls;                     /* thread using it; NULL when orphaned */
+	hak_heap_t *next_all;               /* list of every heap (append only) */
+	hak_heap_t *next_orphan;            /* in the orphan list */
+	_Atomic(hak_slab_t *) remote_slabs; /* slabs with remote frees to drain */
+	hak_slab_t *cur[HAK_SMALL_NCLS];    /* slab being carved, per class */
+	hak_slab_t *partial[HAK_SMALL_NCLS]; /* slabs with free blocks, per class */
+	hak_slab_t *free_dirty[HAK_SEG_KINDS]; /* free slabs with resident pages */
+	hak_slab_t *free_clean[HAK_SEG_KINDS]; /* free slabs, pages purged */
+	uint32_t ndirty[HAK_SEG_KINDS];     /* slabs on free_dirty */
+	hak_seg_t *segs[HAK_SEG_KINDS];     /* SuperSlabs of this heap */
+};
+
+/* Allocation slow path of small class cls (tcache empty): refill and pop.
+ * NULL with errno ENOMEM when memory is exhausted. */
+void *hak_small_alloc_slow(unsigned cls, size_t size);
+/* Free slow path: p is not a block of the calling thread's heap. */
+void hak_free_slow(void *p);
+/* tcache of cls has more than its cap: return the older half to slabs. */
+void hak_tcache_spill(unsigned cls);
+/* The calling thread's heap, created or adopted on first use; NULL only when
+ * metadata cannot be mapped. */
+hak_heap_t *hak_heap_get(void);
+/* Thread exit: give the tcaches back, orphan the heap. */
+void hak_thread_exit(void);
+/* Publish the calling thread's per-class counters (slow paths, exit). */
+void hak_tcache_publish(void);
+/* Fork: the child resets the heap registry lock. */
+void hak_heaps_lock(void);
+void hak_heaps_unlock(void);
+void hak_heaps_fork_child(void);
+
+/* ------------------------------------------------------------------------
+ * Mid tier specifics (mid/mid.c)
+ * ------------------------------------------------------------------------ */
+/* Current CAP of Mid class cls (index among all small classes). */
+unsigned hak_mid_cap_of(unsigned cls);
+/* Blocks to carve per Mid refill of class cls. */
+unsigned hak_mid_refill_blocks(unsigned cls);
+/* Pop a block of a larger class within W_MAX of `size`, or NULL. */
+void *hak_mid_wmax_pop(unsigned cls, size_t size);
+/* Mid class cls missed (refill); counts for hak_mid_counters. */
+void hak_mid_note_miss(unsigned cls);
+void hak_mid_init(void);
+
+/* ------------------------------------------------------------------------
+ * Spans: L2.5 pool (l25/l25.c) and Large with the whale cache (large/large.c)
+ * ------------------------------------------------------------------------ */
+void *hak_l25_alloc(size_t size);
+void hak_l25_free(hak_seg_t *span);
+void hak_l25_thread_flush(void);
+void hak_l25_lock(void);
+void hak_l25_unlock(void);
+void hak_l25_fork_child(void);
+
+/* A Large block of `size` bytes aligned to `align` (<= 16 for none). */
+void *hak_large_alloc(size_t size, size_t align);
+void hak_large_free(hak_seg_t *span);
+/* Whale cache: a cached mapping of at least `map_size` bytes, or NULL. */
+hak_seg_t *hak_whale_get(size_t map_size);
+/* Cache a freed mapping (or unmap it if the cache is full). */
+void hak_whale_put(hak_seg_t *span);
+void hak_large_lock(void);
+void hak_large_unlock(void);
+void hak_large_fork_child(void);
+
+/* Map a span: a header at a 2 MiB boundary and a block of `size` bytes at
+ * offset `off`; `align`/`skew` as hak_os_map_aligned. */
+hak_seg_t *hak_span_map(size_t size, size_t off, size_t align, size_t skew);
+void hak_span_unmap(hak_seg_t *span);
+
+/* ------------------------------------------------------------------------
+ * Statistics (core/stats.c)
+ * ------------------------------------------------------------------------ */
+typedef struct hak_stats {
+#define HAK_STAT(name, meaning) _Atomic uint64_t name;
+#include "core/stats.def"
+#undef HAK_STAT
+	_Atomic uint64_t class_allocs[HAK_SMALL_NCLS]; /* published per-class allocations */
+	_Atomic uint64_t class_frees[HAK_SMALL_NCLS];  /* published per-class local frees */
+	_Atomic uint64_t peak_mapped;                  /* bytes, high-water mark */
+	_Atomic int64_t cur_mapped;                    /* bytes mapped now */
+} hak_stats_t;
+
+extern hak_stats_t hak_stats;
+
+#define HAK_STAT_ADD(name, n) atomic_fetch_add_explicit(&hak_stats.name, (n), memory_order_relaxed)
+#define HAK_STAT_INC(name) HAK_STAT_ADD(name, 1)
+
+/* Write the statistics file to `path` (also the HAKMEM_STATS_FILE writer). */
+int hak_stats_write_file(const char *path);
+/* At exit: the statistics file and the timing report, as configured. */
+void hak_stats_at_exit(void);
+
+/* ------------------------------------------------------------------------
+ * Start-up, fork, crash messages (core/init.c)
+ * ------------------------------------------------------------------------ */
+extern _Atomic int hak_init_state; /* 0 none, 1 running, 2 done */
+void hak_init_slow(void);
+static inline void hak_init(void)
+{
+	if (HAK_UNLIKELY(atomic_load_explicit(&hak_init_state, memory_order_acquire) != 2))
+		hak_init_slow();
+}
+/* Register the calling thread's exit destructor (first use of a heap). */
+void hak_thread_register(hak_heap_t *h);
+
+/* A tiny lock for rare paths (no allocation, fork-safe by reset). */
+typedef struct {
+	_Atomic int v;
+} hak_lock_t;
+void hak_lock_slow(hak_lock_t *l);
+static inline void hak_lock(hak_lock_t *l)
+{
+	int z = 0;
+	if (!atomic_compare_exchange_weak_explicit(&l->v, &z, 1, memory_order_acquire,
+						   memory_order_relaxed))
+		hak_lock_slow(l);
+}
+static inline void hak_unlock(hak_lock_t *l)
+{
+	atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* Learning tick countdown: `n` allocations were served by a slow path. */
+static inline void hak_tick(uint32_t n)
+{
+#ifdef HAKMEM_FEATURE_EVOLUTION
+	hak_tls.tick -= (int32_t)n;
+	if (HAK_UNLIKELY(hak_tls.tick <= 0)) {
+		hak_tls.tick = HAK_LEARN_TICK_ALLOCS;
+		HAK_TIME_BEGIN(t);
+		hak_learn_tick();
+		HAK_TIME_END(learn_tick, t);
+	}
+#else
+	(void)n;
+#endif
+}
+
+/* ------------------------------------------------------------------------
+ * The allocation and free fast paths (used by core/api.c)
+ * ------------------------------------------------------------------------ */
+void *hak_big_alloc(size_t size, uintptr_t site);
+
+/* Budget: size check, table load, TLS head load, next load, two stores,
+ * counter add: 9-10 instructions on a hit, no locks, atomics or calls. */
+static inline void *hak_alloc_inline(size_t size, uintptr_t site)
+{
+	if (HAK_LIKELY(size <= HAK_SMALL_MAX)) {
+		unsigned cls = hak_small_class(size);
+		hak_tcache_t *tc = &hak_tls.c[cls];
+		void *p = tc->head;
+		if (HAK_LIKELY(p != NULL)) {
+			tc->head = *(void **)p;
+			tc->count--;
+			tc->allocs++;
+			return p;
+		}
+		return hak_small_alloc_slow(cls, size);
+	}
+	return hak_big_alloc(size, site);
+}
+
+/* Budget: mask, owner load and compare with the TLS heap, class load, push,
+ * count and cap compare: about 14 instructions on a local free. */
+static inline void hak_free_inline(void *p)
+{
+	if (HAK_UNLIKELY(p == NULL))
+		return;
+	hak_seg_t *seg = hak_seg_of(p);
+	if (HAK_LIKELY(seg->owner == hak_tls.heap)) {
+		unsigned cls = seg->unit_cls[((uintptr_t)p - (uintptr_t)seg) >> HAK_UNIT_SHIFT];
+		hak_tcache_t *tc = &hak_tls.c[cls];
+		*(void **)p = tc->head;
+		tc->head = p;
+		tc->frees++;
+		if (HAK_UNLIKELY(++tc->count > tc->cap))
+			hak_tcache_spill(cls);
+		return;
+	}
+	hak_free_slow(p);
+}
+
+#endif /* HAKMEM_INTERNAL_H */

@@ -1,0 +1,129 @@
+/*
+ * l25.c - the L2.5 pool: blocks from 32 KiB to the large threshold (at most
+ * 8 MiB), 4 classes per power of two (40 KiB, 48 KiB, 56 KiB, 64 KiB,
+ * 80 KiB, ... 8 MiB), each block a span of its own that is reused, not
+ * unmapped, when freed.
+ *
+ * Owns: class mapping, a small per-thread cache per class
+ * (HAKMEM_L25_TLS_BLOCKS), the shared pool per class bounded in bytes
+ * (HAKMEM_L25_CACHE_MB; beyond it blocks are unmapped). Does not own:
+ * mapping spans (large.c).
+ *
+ * Thread safety: the shared pool is under one lock; thread caches are the
+ * calling thread's.
+ */
+#include "../hakmem_internal.h"
+
+static hak_lock_t l25_lock;
+static hak_seg_t *l25_pool[HAK_L25_NCLS]; /* freed spans per class */
+static size_t l25_pool_bytes;             /* bytes mapped by pooled spans */
+
+/* Class of a request of 32 KiB < size <= 8 MiB. */
+static unsigned l25_class(size_t size)
+{
+	size_t x = size - 1;
+	unsigned e = 63u - (unsigned)__builtin_clzll(x); /* 15 .. 22 */
+	unsigned quarter = (unsigned)((x - ((size_t)1 << e)) >> (e - 2));
+	return (e - 15) * 4 + quarter;
+}
+
+static size_t l25_class_size(unsigned c)
+{
+	size_t base = (size_t)32768 << (c / 4);
+	return base + base * (c % 4 + 1) / 4;
+}
+
+void *hak_l25_alloc(size_t size)
+{
+	unsigned c = l25_class(size);
+	HAK_ASSERT(c < HAK_L25_NCLS && l25_class_size(c) >= size);
+	HAK_STAT_INC(l25_allocs);
+	hak_seg_t *span = hak_tls.l25_head[c];
+	if (span) {
+		hak_tls.l25_head[c] = span->span_next;
+		hak_tls.l25_count[c]--;
+		span->fresh = 0;
+		return (uint8_t *)span + span->user_off;
+	}
+	hak_lock(&l25_lock);
+	span = l25_pool[c];
+	if (span) {
+		l25_pool[c] = span->span_next;
+		l25_pool_bytes -= span->map_size;
+	}
+	hak_unlock(&l25_lock);
+	if (span) {
+		HAK_STAT_INC(l25_pool_hits);
+		span->fresh = 0;
+		return (uint8_t *)span + span->user_off;
+	}
+	HAK_TIME_BEGIN(t);
+	size_t csize = l25_class_size(c);
+	span = hak_span_map(csize, HAK_SPAN_HDR, HAK_SEG_SIZE, 0);
+	HAK_TIME_END(l25_refill, t);
+	if (!span) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	HAK_STAT_INC(l25_refills);
+	span->l25_cls = (int32_t)c;
+	span->usable = csize;
+	return (uint8_t *)span + span->user_off;
+}
+
+static void l25_pool_put(hak_seg_t *span)
+{
+	size_t limit = (size_t)hak_config.l25_cache_mb << 20;
+	hak_lock(&l25_lock);
+	bool keep = l25_pool_bytes + span->map_size <= limit;
+	if (keep) {
+		span->span_next = l25_pool[span->l25_cls];
+		l25_pool[span->l25_cls] = span;
+		l25_pool_bytes += span->map_size;
+	}
+	hak_unlock(&l25_lock);
+	if (!keep)
+		hak_span_unmap(span);
+}
+
+void hak_l25_free(hak_seg_t *span)
+{
+	unsigned c = (unsigned)span->l25_cls;
+	HAK_STAT_INC(l25_frees);
+	if (hak_tls.state == HAK_TLS_LIVE && hak_tls.l25_count[c] < hak_config.l25_tls_blocks) {
+		span->span_next = hak_tls.l25_head[c];
+		hak_tls.l25_head[c] = span;
+		hak_tls.l25_count[c]++;
+		return;
+	}
+	l25_pool_put(span);
+}
+
+void hak_l25_thread_flush(void)
+{
+	for (unsigned c = 0; c < HAK_L25_NCLS; c++) {
+		hak_seg_t *span = hak_tls.l25_head[c];
+		while (span) {
+			hak_seg_t *next = span->span_next;
+			l25_pool_put(span);
+			span = next;
+		}
+		hak_tls.l25_head[c] = NULL;
+		hak_tls.l25_count[c] = 0;
+	}
+}
+
+void hak_l25_lock(void)
+{
+	hak_lock(&l25_lock);
+}
+
+void hak_l25_unlock(void)
+{
+	hak_unlock(&l25_lock);
+}
+
+void hak_l25_fork_child(void)
+{
+	atomic_store(&l25_lock.v, 0);
+}

@@ -1,0 +1,196 @@
+/*
+ * segment.c - SuperSlabs: 2 MiB-aligned regions of Tiny slabs (64 KiB) or
+ * Mid pages (256 KiB), and the memory-return policy for them.
+ *
+ * Owns: mapping SuperSlabs, handing out free slabs, taking empty slabs back,
+ * purging (madvise) empty slabs beyond HAKMEM_DIRTY_SLABS_MAX per thread
+ * and kind, the bounded cache of empty SuperSlabs (HAKMEM_SEGMENT_CACHE),
+ * unmapping the rest. Does not own: what is inside a slab (tcache.c).
+ *
+ * Every function here is called by the heap's owner only, except the
+ * segment cache (locked).
+ */
+#include "../hakmem_internal.h"
+
+static hak_lock_t seg_cache_lock;
+static hak_seg_t *seg_cache;       /* empty SuperSlabs, unit 0 resident, rest purged */
+static unsigned seg_cache_count;   /* SuperSlabs in seg_cache */
+
+static uint8_t *slab_start(hak_slab_t *s)
+{
+	return (uint8_t *)s->seg + ((size_t)s->index << s->seg->slab_shift);
+}
+
+/* --- SuperSlabs ---------------------------------------------------------- */
+static hak_seg_t *seg_new(hak_heap_t *h, int kind)
+{
+	hak_seg_t *seg = NULL;
+	hak_lock(&seg_cache_lock);
+	if (seg_cache) {
+		seg = seg_cache;
+		seg_cache = seg->next;
+		seg_cache_count--;
+	}
+	hak_unlock(&seg_cache_lock);
+	if (seg) {
+		HAK_STAT_INC(segments_reused);
+	} else {
+		seg = hak_os_map_aligned(HAK_SEG_SIZE, HAK_SEG_SIZE, 0);
+		if (!seg)
+			return NULL;
+		HAK_STAT_INC(segments_mapped);
+	}
+	unsigned shift = kind == HAK_SEG_TINY ? HAK_TINY_SLAB_SHIFT : HAK_MID_SLAB_SHIFT;
+	seg->kind = (uint8_t)kind;
+	seg->slab_shift = (uint8_t)shift;
+	seg->nslabs = (uint8_t)(HAK_SEG_SIZE >> shift);
+	seg->fresh = 0;
+	seg->l25_cls = -1;
+	memset(seg->unit_cls, 0, sizeof seg->unit_cls);
+	seg->used_slabs = 0;
+	for (unsigned i = 1; i < seg->nslabs; i++) {
+		hak_slab_t *s = &seg->slabs[i];
+		memset(s, 0, sizeof *s);
+		s->seg = seg;
+		s->index = (uint8_t)i;
+		s->cls = HAK_CLS_NONE;
+		s->where = SLAB_FREE_CLEAN;
+		hak_slab_list_push(&h->free_clean[kind], s);
+	}
+	seg->prev = NULL;
+	seg->next = h->segs[kind];
+	if (seg->next)
+		seg->next->prev = seg;
+	h->segs[kind] = seg;
+	/* Publish the owner last: from here on frees of its blocks may come. */
+	atomic_store_explicit((_Atomic(hak_heap_t *) *)&seg->owner, h, memory_order_release);
+	return seg;
+}
+
+static void seg_release(hak_heap_t *h, hak_seg_t *seg)
+{
+	int kind = seg->kind;
+	bool dirty = false;
+	for (unsigned i = 1; i < seg->nslabs; i++) {
+		hak_slab_t *s = &seg->slabs[i];
+		HAK_ASSERT(s->cls == HAK_CLS_NONE && s->used == 0);
+		if (s->where == SLAB_FREE_DIRTY) {
+			hak_slab_list_remove(&h->free_dirty[kind], s);
+			h->ndirty[kind]--;
+			dirty = true;
+		} else {
+			hak_slab_list_remove(&h->free_clean[kind], s);
+		}
+	}
+	if (seg->prev)
+		seg->prev->next = seg->next;
+	else
+		h->segs[kind] = seg->next;
+	if (seg->next)
+		seg->next->prev = seg->prev;
+	seg->owner = NULL;
+
+	hak_lock(&seg_cache_lock);
+	bool keep = seg_cache_count < (unsigned)hak_config.segment_cache;
+	if (keep) {
+		seg_cache_count++;
+		seg->next = seg_cache;
+		seg_cache = seg;
+	}
+	hak_unlock(&seg_cache_lock);
+	if (keep) {
+		if (dirty) /* the header's unit stays; the rest goes back */
+			hak_os_purge((uint8_t *)seg + ((size_t)1 << HAK_UNIT_SHIFT),
+				     HAK_SEG_SIZE - ((size_t)1 << HAK_UNIT_SHIFT));
+	} else {
+		hak_os_unmap(seg, HAK_SEG_SIZE);
+		HAK_STAT_INC(segments_unmapped);
+	}
+}
+
+/* --- slabs --------------------------------------------------------------- */
+hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
+{
+	hak_slab_t *s = h->free_dirty[kind];
+	if (s) {
+		hak_slab_list_remove(&h->free_dirty[kind], s);
+		h->ndirty[kind]--;
+	} else {
+		if (!h->free_clean[kind] && !seg_new(h, kind))
+			return NULL;
+		s = h->free_clean[kind];
+		hak_slab_list_remove(&h->free_clean[kind], s);
+	}
+	hak_seg_t *seg = s->seg;
+	size_t slab_size = (size_t)1 << seg->slab_shift;
+	uint32_t bs = hak_class_size[cls];
+	uint8_t *start = slab_start(s);
+	s->free = NULL;
+	s->nfree = 0;
+	s->used = 0;
+	s->block_size = bs;
+	s->bump = start;
+	s->end = start + (slab_size / bs) * bs;
+	s->cls = (uint8_t)cls;
+	s->touched = 1;
+	HAK_ASSERT(atomic_load(&s->remote) == 0);
+	unsigned u0 = (unsigned)(((uintptr_t)start - (uintptr_t)seg) >> HAK_UNIT_SHIFT);
+	for (unsigned u = 0; u < (slab_size >> HAK_UNIT_SHIFT); u++)
+		seg->unit_cls[u0 + u] = (uint8_t)cls;
+	seg->used_slabs++;
+	return s;
+}
+
+/* Purge the older dirty slabs of `kind` so that at most half the limit stay. */
+static void slab_purge_excess(hak_heap_t *h, int kind)
+{
+	unsigned keep = (unsigned)hak_config.dirty_slabs_max / 2;
+	hak_slab_t *s = h->free_dirty[kind];
+	for (unsigned i = 0; s && i < keep; i++)
+		s = s->next;
+	while (s) {
+		hak_slab_t *next = s->next;
+		hak_slab_list_remove(&h->free_dirty[kind], s);
+		h->ndirty[kind]--;
+		hak_os_purge(slab_start(s), (size_t)1 << s->seg->slab_shift);
+		HAK_STAT_INC(slabs_purged);
+		s->where = SLAB_FREE_CLEAN;
+		s->touched = 0;
+		hak_slab_list_push(&h->free_clean[kind], s);
+		s = next;
+	}
+}
+
+void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
+{
+	hak_seg_t *seg = s->seg;
+	int kind = seg->kind;
+	HAK_ASSERT(s->used == 0);
+	s->cls = HAK_CLS_NONE;
+	s->free = NULL;
+	s->nfree = 0;
+	s->where = SLAB_FREE_DIRTY;
+	hak_slab_list_push(&h->free_dirty[kind], s);
+	h->ndirty[kind]++;
+	if (--seg->used_slabs == 0) {
+		seg_release(h, seg);
+		return;
+	}
+	if (h->ndirty[kind] > (unsigned)hak_config.dirty_slabs_max)
+		slab_purge_excess(h, kind);
+}
+
+void hak_seg_cache_lock(void)
+{
+	hak_lock(&seg_cache_lock);
+}
+
+void hak_seg_cache_unlock(void)
+{
+	hak_unlock(&seg_cache_lock);
+}
+
+void hak_seg_cache_fork_child(void)
+{
+	atomic_store(&seg_cache_lock.v, 0);
+}
