@@ -49,6 +49,7 @@ struct options {
 	int slots;	     /* live blocks per thread, at most */
 	size_t max_live;     /* bytes: live bytes over all threads, at most */
 	long thread_ops_max; /* operations in one thread's life, at most */
+	bool inject;	     /* flip a byte of a live block: the checks must see it */
 };
 
 static struct options opt = {
@@ -64,7 +65,7 @@ static struct options opt = {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: stress [--threads N] [--seconds S] [--seed S] [--max-size BYTES]\n"
-		   "              [--slots N] [--max-live-mb N] [--thread-ops N]\n"
+		   "              [--slots N] [--max-live-mb N] [--thread-ops N] [--inject-corruption]\n"
 		   "  --threads N      worker threads alive at a time (1..1024, default 16)\n"
 		   "  --seconds S      run length in seconds (0.1..86400, default 60)\n"
 		   "  --seed S         RNG seed (default 12345)\n"
@@ -72,7 +73,9 @@ static void usage(FILE *f)
 		   "  --slots N        live blocks per thread (16..65536, default 512)\n"
 		   "  --max-live-mb N  live MiB over all threads (16..65536, default 512)\n"
 		   "  --thread-ops N   operations in one thread's life, at most (100..1e9, "
-		   "default 20000)\n");
+		   "default 20000)\n"
+		   "  --inject-corruption  flip one byte of a live block (as a faulty allocator\n"
+		   "                   would): proves the checks work; the run must then fail\n");
 }
 
 static double parse_num(const char *name, const char *val, double lo, double hi)
@@ -112,6 +115,9 @@ static void parse_args(int argc, char **argv)
 			opt.max_live = (size_t)parse_num(a, v, 16, 65536) << 20;
 		} else if (!strcmp(a, "--thread-ops")) {
 			opt.thread_ops_max = (long)parse_num(a, v, 100, 1e9);
+		} else if (!strcmp(a, "--inject-corruption")) {
+			opt.inject = true;
+			continue;
 		} else {
 			fprintf(stderr, "stress: unknown option '%s'; run 'stress --help' for the "
 					"list\n", a);
@@ -558,6 +564,9 @@ static void *worker_main(void *arg)
 			}
 		}
 	}
+	/* The first thread damages one of its blocks, when asked to. */
+	if (opt.inject && w->stream == 0 && n > 0)
+		live[0].p[live[0].size / 2] ^= 0x5a;
 	/* Leave half of what is left behind for other threads to free. */
 	while (n > 0) {
 		n--;

@@ -1,0 +1,1 @@
+"""Reliability checks: sanitizers, stress, fuzzing, API edge cases, real programs, harness faults."""
