@@ -28,6 +28,8 @@
 #define HAK_LEARN_MID_BAND 0.03       /* hit-rate dead zone around the target */
 #define HAK_LEARN_MID_CLASSES 64      /* Mid classes the learner can follow */
 #define HAK_LEARN_WASTE_WEIGHT 0.2    /* W_MAX score points per unit of mean slack */
+#define HAK_LEARN_WINDOW_DECISIONS 100 /* a window closes with at least this many decisions... */
+#define HAK_LEARN_WINDOW_STRETCH 8     /* ...or after this many window lengths */
 
 _Atomic size_t hak_learn_large_threshold_cached = HAK_DEFAULT_LARGE_THRESHOLD;
 __thread hak_learn_sizes_t hak_learn_tls_sizes __attribute__((tls_model("initial-exec")));
@@ -57,6 +59,7 @@ static struct {
 	uint64_t last_ns;        /* last recomputation */
 	uint64_t window_ns;      /* window length */
 	uint64_t window_start_ns;
+	uint64_t window_start_decisions; /* evo.decisions when the window began */
 	uint64_t last_ticks;     /* learn_ticks at the last recomputation */
 	int trace_fd;            /* HAKMEM_LEARN_TRACE, or -1 */
 	hak_evo_t evo;
@@ -116,6 +119,18 @@ static void trace_ratings(hak_json_t *j)
 	hak_json_raw(j, "cost_ns", cost);
 }
 
+/* What drove an evolution line (decisions measured in the window, size
+ * quantiles, ratings, costs); then the line is written. */
+static void trace_measurements(hak_json_t *j, uint64_t samples)
+{
+	hak_json_u64(j, "samples", samples);
+	hak_json_u64(j, "window", L.evo.windows);
+	hak_json_num(j, "p50", L.last_p50);
+	hak_json_num(j, "p90", L.last_p90);
+	trace_ratings(j);
+	trace_end(j);
+}
+
 static void trace_evolution(uint64_t now_ns, const hak_evo_event_t *ev, const uint32_t *played)
 {
 	hak_json_t j;
@@ -127,12 +142,7 @@ static void trace_evolution(uint64_t now_ns, const hak_evo_event_t *ev, const ui
 		hak_json_u64(&j, "old", hak_strategy_bytes[ev->old_leader]);
 		hak_json_u64(&j, "new", hak_strategy_bytes[ev->new_leader]);
 		hak_json_str(&j, "state", hak_evo_state_name(ev->new_state));
-		hak_json_u64(&j, "samples", n);
-		hak_json_u64(&j, "window", L.evo.windows);
-		hak_json_num(&j, "p50", L.last_p50);
-		hak_json_num(&j, "p90", L.last_p90);
-		trace_ratings(&j);
-		trace_end(&j);
+		trace_measurements(&j, n);
 	}
 	if (ev->state_changed) {
 		trace_begin(&j, now_ns, "state");
@@ -142,23 +152,13 @@ static void trace_evolution(uint64_t now_ns, const hak_evo_event_t *ev, const ui
 		hak_json_u64(&j, "strategy", hak_strategy_bytes[L.evo.leader]);
 		if (L.evo.candidate >= 0)
 			hak_json_u64(&j, "candidate", hak_strategy_bytes[L.evo.candidate]);
-		hak_json_u64(&j, "samples", n);
-		hak_json_u64(&j, "window", L.evo.windows);
-		hak_json_num(&j, "p50", L.last_p50);
-		hak_json_num(&j, "p90", L.last_p90);
-		trace_ratings(&j);
-		trace_end(&j);
+		trace_measurements(&j, n);
 	}
 	/* One summary per window: what the learner figure draws over time. */
 	trace_begin(&j, now_ns, "window");
-	hak_json_u64(&j, "window", L.evo.windows);
 	hak_json_str(&j, "state", hak_evo_state_name(L.evo.state));
 	hak_json_u64(&j, "strategy", hak_strategy_bytes[L.evo.leader]);
-	hak_json_u64(&j, "samples", n);
-	hak_json_num(&j, "p50", L.last_p50);
-	hak_json_num(&j, "p90", L.last_p90);
-	trace_ratings(&j);
-	trace_end(&j);
+	trace_measurements(&j, n);
 }
 
 static void trace_cap(uint64_t now_ns, int cls, const hak_cap_event_t *ev)
@@ -363,8 +363,14 @@ static void learn_tick_locked(void)
 	}
 	L.last_ns = now;
 	L.last_ticks = ticks;
-	if (now - L.window_start_ns >= L.window_ns) {
+	/* A window needs its time and, at low allocation rates, enough
+	 * decisions for every strategy to be explored (or a longer time). */
+	uint64_t age = now - L.window_start_ns;
+	if (age >= L.window_ns &&
+	    (L.evo.decisions - L.window_start_decisions >= HAK_LEARN_WINDOW_DECISIONS ||
+	     age >= HAK_LEARN_WINDOW_STRETCH * L.window_ns)) {
 		L.window_start_ns = now;
+		L.window_start_decisions = L.evo.decisions;
 		learn_close_window(now);
 	}
 }

@@ -204,6 +204,8 @@ typedef struct {
 	int last_dir;          /* +1 / -1: direction of the last change, 0: none */
 	unsigned backoff;      /* dwell multiplier after a reversal (1, 2, 4, 8) */
 	unsigned step_shift;   /* the step is halved this many times (reversals) */
+	unsigned too_low;      /* CAPs at or below it measured below the band (0: none) */
+	unsigned too_high;     /* CAPs at or above it measured above the band (0: none) */
 	unsigned changes;      /* CAP changes made */
 	double hit_rate;       /* of the last decided sample */
 	uint64_t samples;      /* of the last decided sample */

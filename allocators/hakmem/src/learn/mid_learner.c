@@ -8,8 +8,12 @@
  * CAP grows by a step, above target + band it shrinks (less memory held),
  * inside the band nothing moves (hysteresis). A change holds for the dwell
  * time; a change in the opposite direction of the last one doubles the
- * dwell and halves the step, so an overshooting class settles instead of
- * oscillating.
+ * dwell and halves the step. Each decision also remembers its CAP as known
+ * too low or too high, and a step never lands on a CAP already known to be
+ * on the far side: where no CAP lies inside the band (one step below is
+ * under it, one above is over it) the class holds instead of oscillating.
+ * A hit rate far outside the band (3 x band: the workload changed) forgets
+ * what was known.
  *
  * W_MAX: how much larger than the request a served block may be. Trials run
  * one candidate at a time against the current value; with canaries on they
@@ -72,6 +76,13 @@ unsigned hak_cap_update(hak_cap_class_t *c, const hak_cap_params_t *p, uint64_t 
 		dir = +1;
 	else if (c->hit_rate > p->target + p->band)
 		dir = -1;
+	double off = c->hit_rate > p->target ? c->hit_rate - p->target : p->target - c->hit_rate;
+	if (off > 3.0 * p->band)
+		c->too_low = c->too_high = 0; /* the workload moved: start over */
+	if (dir > 0 && c->cap > c->too_low)
+		c->too_low = c->cap;
+	if (dir < 0 && (c->too_high == 0 || c->cap < c->too_high))
+		c->too_high = c->cap;
 	if (dir == 0)
 		return c->cap;
 	if (c->last_dir != 0 && dir != c->last_dir) { /* reversal: damp */
@@ -84,8 +95,12 @@ unsigned hak_cap_update(hak_cap_class_t *c, const hak_cap_params_t *p, uint64_t 
 	if (step == 0)
 		step = 1;
 	unsigned next = cap_clamp((long)c->cap + dir * (long)step, p);
-	if (next == c->cap)
-		return c->cap; /* pinned at a bound */
+	if (dir > 0 && c->too_high && next >= c->too_high)
+		next = c->too_high - 1; /* short of a CAP known to be over the band */
+	if (dir < 0 && next <= c->too_low)
+		next = c->too_low + 1;  /* above a CAP known to be under it */
+	if ((dir > 0 && next <= c->cap) || (dir < 0 && next >= c->cap))
+		return c->cap; /* pinned: a bound, or no CAP left between what is known */
 	c->last_dir = dir;
 	c->cap = next;
 	c->last_change_s = now_s;

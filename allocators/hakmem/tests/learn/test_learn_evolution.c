@@ -1,0 +1,146 @@
+/*
+ * test_learn_evolution.c - the strategy evolution on a synthetic size
+ * distribution whose best large threshold is known: it must reach FROZEN on
+ * that strategy within a bounded number of allocations, and leave it when
+ * the distribution shifts (then freeze on the new best).
+ *
+ * Cost model of one allocation of `size` under threshold T (ns):
+ *   size >= T: 10 (mmap per block)
+ *   size <  T: 1 + 0.5 * T / 1 MiB (pooled; a higher threshold keeps more
+ *              memory in the pools, the memory term)
+ * plus +-10 % noise per decision. Sizes uniform in [300 KiB, 900 KiB] make
+ * 1 MiB the best threshold; sizes in [2.5 MiB, 3.5 MiB] make it 4 MiB.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../src/learn/learn_internal.h"
+
+#define DECISIONS_PER_WINDOW 200
+#define SIZES_PER_DECISION 8
+#define MAX_DECISIONS 20000 /* the bound: 2.0e7 allocations at 1,024 per decision */
+
+static int failures;
+#define CHECK(cond, ...)                                                                                     \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			failures++;                                                                          \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+		}                                                                                            \
+	} while (0)
+
+static double model_cost(double size, size_t t)
+{
+	return size >= (double)t ? 10.0 : 1.0 + 0.5 * (double)t / (1 << 20);
+}
+
+typedef struct {
+	double lo, hi; /* bytes */
+} dist_t;
+
+/* Run decisions, closing a window every DECISIONS_PER_WINDOW, until a
+ * window closes with (state == FROZEN) == frozen, or max decisions; returns
+ * the decisions used, or -1. */
+static long run_until(hak_evo_t *e, dist_t d, uint64_t *rng, long max, bool frozen)
+{
+	int active = e->active;
+	for (long i = 1; i <= max; i++) {
+		double cost = 0.0;
+		for (int k = 0; k < SIZES_PER_DECISION; k++) {
+			double s = d.lo + (d.hi - d.lo) * hak_rng_unit(rng);
+			cost += model_cost(s, hak_strategy_bytes[active]);
+			hak_evo_note_size(e, s);
+		}
+		cost /= SIZES_PER_DECISION;
+		cost *= 0.9 + 0.2 * hak_rng_unit(rng);
+		active = hak_evo_decide(e, cost);
+		if (i % DECISIONS_PER_WINDOW == 0) {
+			hak_evo_event_t ev;
+			hak_evo_close_window(e, &ev);
+			if ((e->state == HAK_EVO_FROZEN) == frozen)
+				return i;
+		}
+	}
+	return -1;
+}
+
+static void test_freeze_then_shift(uint64_t seed)
+{
+	hak_evo_params_t p;
+	hak_evo_params_default(&p);
+	hak_evo_t e;
+	hak_evo_init(&e, &p, HAK_STRAT_t2m, seed);
+	uint64_t rng = seed * 7 + 1;
+
+	dist_t small = {300 << 10, 900 << 10}, big = {2.5 * (1 << 20), 3.5 * (1 << 20)};
+	long n = run_until(&e, small, &rng, MAX_DECISIONS, true);
+	CHECK(n > 0, "seed %llu: never FROZEN on the first distribution", (unsigned long long)seed);
+	CHECK(e.leader == HAK_STRAT_t1m, "seed %llu: frozen on %zu, want 1 MiB", (unsigned long long)seed,
+	      hak_strategy_bytes[e.leader]);
+	printf("seed %llu: FROZEN on %zu after %ld decisions (%ld allocations)\n", (unsigned long long)seed,
+	       hak_strategy_bytes[e.leader], n, n * HAK_LEARN_TICK_ALLOCS);
+
+	/* Same distribution: FROZEN holds (no false shift) for 50 windows. */
+	long held = run_until(&e, small, &rng, 50 * DECISIONS_PER_WINDOW, false);
+	CHECK(held < 0, "seed %llu: left FROZEN without a shift", (unsigned long long)seed);
+
+	/* Shift: it must leave FROZEN within a few windows, then freeze on 4 MiB. */
+	long out = run_until(&e, big, &rng, 5 * DECISIONS_PER_WINDOW, false);
+	CHECK(out > 0, "seed %llu: did not leave FROZEN on the shift", (unsigned long long)seed);
+	long m = run_until(&e, big, &rng, MAX_DECISIONS, true);
+	CHECK(m > 0 && e.leader == HAK_STRAT_t4m, "seed %llu: after the shift frozen on %zu (m=%ld), want 4 MiB",
+	      (unsigned long long)seed, hak_strategy_bytes[e.leader], m);
+	printf("seed %llu: after the shift FROZEN on %zu after %ld decisions\n", (unsigned long long)seed,
+	       hak_strategy_bytes[e.leader], m);
+}
+
+/* Equal strategies (sizes far below every threshold): it freezes on the
+ * start strategy instead of wandering. */
+static void test_ties_keep_default(void)
+{
+	hak_evo_params_t p;
+	hak_evo_params_default(&p);
+	hak_evo_t e;
+	hak_evo_init(&e, &p, HAK_STRAT_t2m, 42);
+	uint64_t rng = 99;
+	dist_t tiny = {64 << 10, 65 << 10};
+	long n = run_until(&e, tiny, &rng, MAX_DECISIONS, true);
+	CHECK(n > 0, "never FROZEN when every strategy costs the same");
+}
+
+/* CANARY sends about 5 % of decisions to the candidate; FROZEN none. */
+static void test_canary_share(void)
+{
+	hak_evo_params_t p;
+	hak_evo_params_default(&p);
+	hak_evo_t e;
+	hak_evo_init(&e, &p, HAK_STRAT_t2m, 7);
+	e.state = HAK_EVO_CANARY;
+	e.leader = HAK_STRAT_t2m;
+	e.candidate = HAK_STRAT_t1m;
+	int cand = 0, total = 100000;
+	for (int i = 0; i < total; i++)
+		cand += hak_evo_decide(&e, 1.0) == HAK_STRAT_t1m;
+	double share = (double)cand / total;
+	CHECK(share > 0.04 && share < 0.06, "canary share %.4f, want 0.05", share);
+	e.state = HAK_EVO_FROZEN;
+	for (int i = 0; i < 10000; i++)
+		CHECK(hak_evo_decide(&e, 1.0) == HAK_STRAT_t2m, "FROZEN chose another strategy");
+}
+
+int main(void)
+{
+	for (uint64_t seed = 1; seed <= 16; seed++)
+		test_freeze_then_shift(seed);
+	test_ties_keep_default();
+	test_canary_share();
+	if (failures) {
+		fprintf(stderr, "%d failure(s)\n", failures);
+		return 1;
+	}
+	puts("test_learn_evolution: ok");
+	return 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * test_learn_glue.c - learn.c end to end on a simulated allocator: a fake
+ * Mid tier (hit rate a function of CAP and W_MAX), a clock the test drives,
+ * request sizes whose best large threshold is 1 MiB. Usage:
+ *
+ *   test_learn_glue on  TRACE STATS   learning on: must freeze on 1 MiB, move
+ *                                     CAPs into the band, write TRACE and STATS
+ *   test_learn_glue off TRACE STATS   HAKMEM_LEARN=0 with a pinned threshold:
+ *                                     nothing moves, nothing is traced
+ *   test_learn_glue threads           concurrent ticks on the real clock
+ *
+ * STATS gets `{` + hak_learn_write_json() + `}`; test_learn.py checks both
+ * files' fields.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../src/core/config.h"
+#include "../../src/learn/learn_internal.h"
+
+hak_config_t hak_config; /* the test is the option reader */
+
+static int failures;
+#define CHECK(cond, ...)                                                                                     \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			failures++;                                                                          \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+		}                                                                                            \
+	} while (0)
+
+/* ---- the fake Mid tier ---- */
+#define NCLASS 3
+static unsigned mid_cap[NCLASS] = {64, 64, 64};
+static uint64_t mid_hits[NCLASS], mid_misses[NCLASS];
+static unsigned mid_wmax = 1000;
+static unsigned cap_sets, wmax_sets;
+
+int hak_mid_class_count(void) { return NCLASS; }
+size_t hak_mid_class_size(int cls) { return (size_t)2048 << cls; }
+void hak_mid_counters(int cls, uint64_t *h, uint64_t *m) { *h = mid_hits[cls]; *m = mid_misses[cls]; }
+unsigned hak_mid_get_cap(int cls) { return mid_cap[cls]; }
+void hak_mid_set_cap(int cls, unsigned cap) { mid_cap[cls] = cap; cap_sets++; }
+void hak_mid_set_wmax_permille(unsigned w) { mid_wmax = w; wmax_sets++; }
+
+/* Hit rate: more CAP, more hits; W_MAX 1.6 adds 5 points. */
+static double mid_hit_rate(int cls)
+{
+	double r = 1.0 - exp(-(double)mid_cap[cls] / (60.0 * (cls + 1)));
+	if (mid_wmax >= 1600)
+		r += 0.05;
+	return r > 1.0 ? 1.0 : r;
+}
+
+/* ---- the clock ---- */
+static uint64_t sim_ns = 1000000000ull;
+static uint64_t sim_clock(void) { return sim_ns; }
+
+static void config_defaults(void)
+{
+	memset(&hak_config, 0, sizeof hak_config);
+	hak_config.target_hit_mid = 0.65;
+	hak_config.cap_step_mid = 4;
+	hak_config.cap_min_mid = 8;
+	hak_config.cap_max_mid = 2048;
+	hak_config.cap_dwell_sec_mid = 3;
+	hak_config.learn_window_ms = 500;
+	hak_config.learn_min_samples = 256;
+	hak_config.wmax_candidates_mid.n = 2;
+	hak_config.wmax_candidates_mid.v[0] = 1.4;
+	hak_config.wmax_candidates_mid.v[1] = 1.6;
+	hak_config.wmax_canary = true;
+	hak_config.wmax_trial_sec = 3;
+	hak_config.wmax_adopt_pct = 0.01;
+	hak_config.wmax_mid = 1.4;
+	hak_config.large_threshold = 2 << 20;
+	hak_config.learn_trace = "";
+	hak_config.stats_file = "";
+	hak_config.mode = "";
+}
+
+/* One tick's worth of simulated work: 1,024 allocations whose large-object
+ * sizes are uniform in [300 KiB, 900 KiB] (best threshold 1 MiB: the cost
+ * model of test_learn_evolution.c), plus Mid traffic. */
+static void simulate_tick(uint64_t *rng)
+{
+	size_t t = hak_learn_large_threshold();
+	double ns = 0;
+	for (int i = 0; i < 16; i++) {
+		double s = (300 << 10) + (600 << 10) * hak_rng_unit(rng);
+		hak_learn_note_size((size_t)s);
+		ns += s >= (double)t ? 10.0 : 1.0 + 0.5 * (double)t / (1 << 20);
+	}
+	/* x50: the allocations plus the program's own work between them */
+	sim_ns += (uint64_t)(50.0 * ns / 16 * 1024 * (0.95 + 0.1 * hak_rng_unit(rng)));
+	for (int c = 0; c < NCLASS; c++) {
+		uint64_t h = (uint64_t)(100 * mid_hit_rate(c) + hak_rng_unit(rng));
+		mid_hits[c] += h;
+		mid_misses[c] += 100 - h;
+	}
+	hak_learn_tick();
+}
+
+static void write_stats(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		CHECK(0, "cannot write %s", path);
+		return;
+	}
+	fputc('{', f);
+	hak_learn_write_json(f);
+	fputs("}\n", f);
+	fclose(f);
+}
+
+static int run_on(const char *trace, const char *stats)
+{
+	config_defaults();
+	hak_config.learn = true;
+	hak_config.wmax_learn = true;
+	hak_config.learn_trace = trace;
+	hak_learn_set_clock(sim_clock);
+	hak_learn_init();
+	uint64_t rng = 77;
+	long ticks = 0;
+	for (; ticks < 8000000 && sim_ns < 121000000000ull; ticks++) { /* two simulated minutes */
+		simulate_tick(&rng);
+		size_t t = hak_learn_large_threshold();
+		if (hak_strategy_find(t) < 0) {
+			CHECK(0, "published threshold %zu is not a strategy", t);
+			break;
+		}
+	}
+	printf("after %ld ticks (%.1f simulated s): threshold %zu, caps %u %u %u, W_MAX %u\n", ticks,
+	       sim_ns * 1e-9, hak_learn_large_threshold(), mid_cap[0], mid_cap[1], mid_cap[2], mid_wmax);
+	CHECK(hak_learn_large_threshold() == (size_t)1 << 20, "threshold %zu after two minutes, want 1 MiB",
+	      hak_learn_large_threshold());
+	CHECK(cap_sets > 0, "the CAP learner never moved a CAP");
+	for (int c = 0; c < NCLASS; c++)
+		CHECK(mid_hit_rate(c) > 0.60 && mid_hit_rate(c) < 0.70, "class %d hit rate %.3f out of the band", c,
+		      mid_hit_rate(c));
+	write_stats(stats);
+	return 0;
+}
+
+static int run_off(const char *trace, const char *stats)
+{
+	config_defaults();
+	hak_config.learn = false;
+	hak_config.learn_trace = trace; /* ignored: learning is off */
+	hak_config.large_threshold = 1 << 20;
+	hak_learn_set_clock(sim_clock);
+	hak_learn_init();
+	uint64_t rng = 5;
+	for (int i = 0; i < 100000; i++) {
+		simulate_tick(&rng);
+		CHECK(hak_learn_large_threshold() == (size_t)1 << 20, "pinned threshold moved to %zu",
+		      hak_learn_large_threshold());
+		if (failures)
+			break;
+	}
+	CHECK(cap_sets == 0 && wmax_sets == 0, "learning off moved CAP or W_MAX");
+	write_stats(stats);
+	return 0;
+}
+
+static void *tick_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20000; i++) {
+		hak_learn_note_size((size_t)(512 << 10));
+		hak_learn_tick();
+		size_t t = hak_learn_large_threshold();
+		if (hak_strategy_find(t) < 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static int run_threads(void)
+{
+	config_defaults();
+	hak_config.learn = true;
+	hak_learn_init();
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, tick_thread, NULL);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		CHECK(r == NULL, "thread %d saw a threshold outside the strategies", i);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "on"))
+		run_on(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "off"))
+		run_off(argv[2], argv[3]);
+	else if (argc == 2 && !strcmp(argv[1], "threads"))
+		run_threads();
+	else {
+		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s threads\n", argv[0], argv[0]);
+		return 2;
+	}
+	if (failures) {
+		fprintf(stderr, "%d failure(s)\n", failures);
+		return 1;
+	}
+	printf("test_learn_glue %s: ok\n", argv[1]);
+	return 0;
+}
