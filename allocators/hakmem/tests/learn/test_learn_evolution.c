@@ -16,21 +16,12 @@
 #include <stdlib.h>
 
 #include "../../src/learn/learn_internal.h"
+#include "learn_test.h"
 
 #define DECISIONS_PER_WINDOW 200
 #define SIZES_PER_DECISION 8
 #define MAX_DECISIONS 20000 /* the bound: 2.0e7 allocations at 1,024 per decision */
 
-static int failures;
-#define CHECK(cond, ...)                                                                                     \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			failures++;                                                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-			fprintf(stderr, __VA_ARGS__);                                                        \
-			fputc('\n', stderr);                                                                 \
-		}                                                                                            \
-	} while (0)
 
 static double model_cost(double size, size_t t)
 {
@@ -137,10 +128,5 @@ int main(void)
 		test_freeze_then_shift(seed);
 	test_ties_keep_default();
 	test_canary_share();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	puts("test_learn_evolution: ok");
-	return 0;
+	return test_finish("test_learn_evolution");
 }

@@ -19,19 +19,10 @@
 
 #include "../../src/core/config.h"
 #include "../../src/learn/learn_internal.h"
+#include "learn_test.h"
 
 hak_config_t hak_config; /* the test is the option reader */
 
-static int failures;
-#define CHECK(cond, ...)                                                                                     \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			failures++;                                                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-			fprintf(stderr, __VA_ARGS__);                                                        \
-			fputc('\n', stderr);                                                                 \
-		}                                                                                            \
-	} while (0)
 
 /* ---- the fake Mid tier ---- */
 #define NCLASS 3
@@ -210,10 +201,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s threads\n", argv[0], argv[0]);
 		return 2;
 	}
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	printf("test_learn_glue %s: ok\n", argv[1]);
-	return 0;
+	return test_finish("test_learn_glue");
 }

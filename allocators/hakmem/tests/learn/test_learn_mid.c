@@ -9,17 +9,8 @@
 #include <stdio.h>
 
 #include "../../src/learn/learn_internal.h"
+#include "learn_test.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                                     \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			failures++;                                                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-			fprintf(stderr, __VA_ARGS__);                                                        \
-			fputc('\n', stderr);                                                                 \
-		}                                                                                            \
-	} while (0)
 
 static hak_cap_params_t cap_params(void)
 {
@@ -184,10 +175,5 @@ int main(void)
 	test_cap_converges_and_holds();
 	test_cap_bounds_and_dwell();
 	test_wmax();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	puts("test_learn_mid: ok");
-	return 0;
+	return test_finish("test_learn_mid");
 }

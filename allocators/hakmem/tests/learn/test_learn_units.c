@@ -9,17 +9,8 @@
 #include <string.h>
 
 #include "../../src/learn/learn_internal.h"
+#include "learn_test.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                                     \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			failures++;                                                                          \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-			fprintf(stderr, __VA_ARGS__);                                                        \
-			fputc('\n', stderr);                                                                 \
-		}                                                                                            \
-	} while (0)
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -137,10 +128,5 @@ int main(int argc, char **argv)
 	test_elo();
 	test_site_rules();
 	test_json(argc > 1 ? argv[1] : "/dev/null");
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	puts("test_learn_units: ok");
-	return 0;
+	return test_finish("test_learn_units");
 }
