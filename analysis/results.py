@@ -5,7 +5,7 @@ A result directory, as `make run-suite` writes it, holds:
 - ``runs.jsonl``: one JSON object per run, appended run by run (preferred);
 - ``runs.csv``: the same rows flattened (used when the jsonl is absent);
 - ``meta.json``: the run's identity; every key optional. Used here: ``suite``,
-  ``start``, ``git.revision``, ``git.dirty``, ``status``;
+  ``start`` (or ``start_time``), ``git.revision``, ``git.dirty``, ``status``;
 - ``logs/``: per-run output, hakmem statistics and maybe learner traces
   (``logs/*learn*.jsonl`` or ``learn_trace*.jsonl`` at the top).
 
@@ -88,7 +88,8 @@ class ResultSet:
 def describe_meta(meta: dict, directory: Path) -> str:
     """One line naming a result directory: suite, start date, git revision."""
     suite = meta.get("suite") or "unknown suite"
-    start = str(meta.get("start") or "unknown date").replace("T", " ").replace("Z", " UTC")
+    start = str(meta.get("start") or meta.get("start_time") or "unknown date")
+    start = start.replace("T", " ").replace("Z", " UTC").replace("+00:00", " UTC")
     git = meta.get("git") if isinstance(meta.get("git"), dict) else {}
     rev = str(git.get("revision") or "unknown")[:10]
     dirty = " (dirty)" if git.get("dirty") else ""

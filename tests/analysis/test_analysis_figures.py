@@ -100,3 +100,9 @@ def test_caption_names_suite_date_and_revision(full_dir):
 def test_caption_without_meta(tmp_path, synth):
     d = synth.write_dir(tmp_path / "r", [synth.row("w", "mimalloc", 1, 0, 1.0)], meta=None)
     assert "unknown suite" in results.load([d]).identity()
+
+
+def test_caption_reads_the_runners_start_time(tmp_path, synth):
+    meta = {"suite": "quick", "start_time": "2026-11-21T20:07:11+00:00", "git": {"revision": "29c6353a63b7"}}
+    d = synth.write_dir(tmp_path / "r", [synth.row("w", "mimalloc", 1, 0, 1.0)], meta=meta)
+    assert results.load([d]).identity() == "r: suite quick, 2026-11-21 20:07:11 UTC, git 29c6353a63"
