@@ -25,3 +25,6 @@ WL_BINARIES := $(foreach a,$(BENCH_ALLOCATORS),$(foreach p,$(BENCH_PROGRAMS),$(B
 
 .PHONY: workloads
 workloads: $(WL_BINARIES)
+
+# The shared objects are kept between builds (not intermediate files).
+.SECONDARY: $(WL_COMMON_OBJ)
