@@ -5,10 +5,11 @@
 #   make larson PROFILE=<name> THREADS=1,4 [the same variables]
 #
 # Both install missing Debian packages (make deps), build everything, then
-# run runners/run_suite.py; each variable is passed as the runner option of
+# run runners/run_suite.py (run-suite-only and larson-only skip deps and the
+# build); each variable is passed as the runner option of
 # the same name (see `$(PYTHON) runners/run_suite.py --help`). CONFIG= is
 # passed only when given, so the default stays the repository's bench.toml.
-.PHONY: run-suite larson
+.PHONY: run-suite larson run-suite-only larson-only
 
 RUNNER := runners/run_suite.py
 # make variable:runner option. A variable that is empty passes nothing.
@@ -24,13 +25,20 @@ SUITE_OPTS = $(foreach p,$(SUITE_VAR_OPTIONS),$(if $($(call suite_var,$(p))),--$
 run-suite:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all
-	$(PYTHON) $(RUNNER) $(SUITE_OPTS)
+	@$(MAKE) --no-print-directory run-suite-only
 
 larson:
 	@[ -n "$(PROFILE)" ] || { echo "error: make larson needs PROFILE=<name> of [larson_profiles] in $(CONFIG)" >&2; exit 2; }
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all
-	$(PYTHON) $(RUNNER) --larson-profile '$(PROFILE)' $(SUITE_OPTS)
+	@$(MAKE) --no-print-directory larson-only
+
+# The same without deps and build (for a tree that is built already).
+run-suite-only:
+	$(PYTHON) $(RUNNER) $(SUITE_OPTS)
+
+larson-only:
+	$(PYTHON) $(RUNNER) --larson-profile='$(PROFILE)' $(SUITE_OPTS)
 
 # `make print-VAR` prints a make variable (meta.json records WL_CFLAGS this way).
 print-%:

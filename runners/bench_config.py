@@ -162,16 +162,19 @@ class _Locator:
 def _malformed(path: Path, text: str, err: tomllib.TOMLDecodeError) -> ConfigError:
     """Turn tomllib's message '... (at line L, column C)' into 'file:L: ...'."""
     msg = str(err)
-    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-    if not m:
-        return ConfigError(f"{path}: malformed TOML: {msg}; fix the syntax")
-    line = int(m.group(1))
-    reason = msg[:m.start()].strip()
     lines = text.splitlines()
+    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+    if m:
+        line, reason, column = int(m.group(1)), msg[:m.start()].strip(), f" (column {m.group(2)})"
+    elif "(at end of document)" in msg:  # e.g. an unclosed list: the last key is the culprit
+        line = next((i for i in range(len(lines), 0, -1) if "=" in lines[i - 1]), len(lines))
+        reason, column = msg.replace("(at end of document)", "at the end of the file").strip(), ""
+    else:
+        return ConfigError(f"{path}: malformed TOML: {msg}; fix the syntax")
     src = lines[line - 1].strip() if 0 < line <= len(lines) else ""
     key = re.match(r"\s*([A-Za-z0-9_\-.\"']+)\s*=", src)
     where = f" in key '{key.group(1)}'" if key else (f" in '{src}'" if src else "")
-    return ConfigError(f"{path}:{line}: malformed TOML{where}: {reason} (column {m.group(2)})")
+    return ConfigError(f"{path}:{line}: malformed TOML{where}: {reason}{column}; fix the syntax")
 
 
 class _Checker:

@@ -124,15 +124,22 @@ class ResultDir:
     def append(self, row: dict) -> None:
         """Append one row to runs.jsonl, flushed and fsync'd before returning."""
         line = json.dumps(row, sort_keys=False) + "\n"
-        with open(self.jsonl, "ab+") as f:
-            f.seek(0, os.SEEK_END)
-            if f.tell() > 0:
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":  # a torn line from an earlier crash: end it
-                    f.write(b"\n")
+        with open(self.jsonl, "ab") as f:
             f.write(line.encode())
             f.flush()
             os.fsync(f.fileno())
+
+    def drop_torn_tail(self) -> bool:
+        """Cut a last line without its newline (the runner died while writing it); True if cut."""
+        if not self.jsonl.exists():
+            return False
+        data = self.jsonl.read_bytes()
+        if not data or data.endswith(b"\n"):
+            return False
+        with open(self.jsonl, "r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
+            os.fsync(f.fileno())
+        return True
 
     def write_csv(self) -> int:
         """Rewrite runs.csv from runs.jsonl; returns the number of rows."""

@@ -114,6 +114,8 @@ def _start(args: argparse.Namespace) -> tuple[Plan, ResultDir, dict]:
             raise PlanError(f"the matrix of {res.path} no longer matches {cfg.path} (it changed since); "
                             "restore that bench.toml or start a new result directory")
         res.prepare()
+        if res.drop_torn_tail():
+            print(f"warning: dropped an unfinished last line of {res.jsonl}", file=sys.stderr)
         meta["resumed_at"] = meta.get("resumed_at", []) + [_now()]
         meta["status"] = "running"
         return plan, res, meta

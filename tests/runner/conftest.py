@@ -105,15 +105,19 @@ def fake_program(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture
-def tree(tmp_path, fake_program) -> Path:
-    """tmp_path with bench.toml and bin/{glibc,mimalloc,hakmem}/fake."""
+def make_tree(path: Path, fake_program: Path) -> Path:
+    """path with bench.toml and bin/{glibc,mimalloc,hakmem}/fake."""
     for identity in ("glibc", "mimalloc", "hakmem"):
-        d = tmp_path / "bin" / identity
+        d = path / "bin" / identity
         d.mkdir(parents=True)
         shutil.copy(fake_program, d / "fake")
-    (tmp_path / "bench.toml").write_text(BENCH_TOML)
-    return tmp_path
+    (path / "bench.toml").write_text(BENCH_TOML)
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path, fake_program) -> Path:
+    return make_tree(tmp_path, fake_program)
 
 
 def run_suite(tree: Path, *args: str, out: str | Path = "out", timeout: float = 120,
