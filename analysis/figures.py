@@ -87,13 +87,13 @@ def _grouped_bars(ax, groups: list[str], labels: list[str], height: Callable, wh
 
 def _ratio_figure(ctx: Context, col: str, lo: str, hi: str, what: str, better: str) -> FigureResult:
     """Figures 1 and 3: a ratio column per workload, one panel per thread count."""
-    base = ctx.cells[ctx.cells["label"] == ctx.baseline]
+    base = ctx.cells[(ctx.cells["label"] == ctx.baseline) & (ctx.cells["n_ok"] > 0)]
     if base.empty:
-        return f"no {ctx.baseline} runs to normalise to (use --baseline to pick another allocator)"
+        return f"no ok {ctx.baseline} runs to normalise to (use --baseline to pick another allocator)"
     cells = ctx.cells.merge(base[["workload", "threads"]], on=["workload", "threads"])
     others = cells[cells["label"] != ctx.baseline]
     if others[col].notna().sum() == 0:
-        return f"no allocator besides {ctx.baseline} has {what} data"
+        return f"no cell has {what} data for both {ctx.baseline} and another allocator"
     threads = sorted(others["threads"].unique())
     labels = ctx.labels(others)
     fig, axes = plotstyle.new_figure(len(threads), 1, panel_w=max(6.0, 0.9 * others["workload"].nunique() + 2))

@@ -224,7 +224,8 @@ def summary_lines(cells: pd.DataFrame, runs: pd.DataFrame, baseline: str, md: bo
         rows = [[r.label, str(r.cells), f"{r.geomean_speed:.3f}", f"{r.geomean_rss:.3f}",
                  f"{r.wins_supported}/{r.losses_supported}", f"{r.wins}/{r.losses}"] for r in per.itertuples()]
         lines += ["", f"Against {baseline} (geometric mean of the ratios over the cells with both):", ""]
-        lines += (markdown if md else align)(header, rows) if rows else ["(no other allocator)"]
+        lines += (markdown if md else align)(header, rows) if rows else [
+            f"(no cell where {baseline} and another allocator both have ok runs)"]
     else:
         lines += ["", f"No {baseline} runs: ratios are not computed; choose another --baseline."]
     failed = runs[~runs["ok"]]

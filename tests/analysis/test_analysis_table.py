@@ -150,3 +150,12 @@ def test_several_directories_are_pooled(tmp_path, synth, capsys):
     b = synth.write_dir(tmp_path / "b", [synth.row("w", "mimalloc", 1, i, v) for i, v in enumerate([3, 4])])
     cells = table.summarise(results.load([a, b]).runs)
     assert cells["median"].tolist() == [2.5] and cells["n_runs"].tolist() == [4]
+
+
+def test_baseline_that_only_failed(tmp_path, synth, capsys):
+    rows = [synth.row("w", "mimalloc", 1, i, 1.0, status="failed") for i in range(2)]
+    rows += [synth.row("w", "hakmem", 1, i, 1e6) for i in range(2)]
+    code, out, _ = run_cli([synth.write_dir(tmp_path / "r", rows)], capsys)
+    hakmem = next(ln.split() for ln in out.splitlines() if ln.startswith("w ") and " hakmem " in ln)
+    assert code == 0 and hakmem[-1] == "-" and hakmem[-4] == "-"
+    assert "no cell where mimalloc and another allocator both have ok runs" in out
