@@ -22,6 +22,7 @@ HAK_NOINLINE void *hak_big_alloc(size_t size, uintptr_t site)
 		return NULL;
 	}
 	hak_tick(1);
+	hak_learn_note_size(size); /* the learner's size distribution (a TLS store) */
 	if (size >= hak_learn_large_threshold() || size > HAK_L25_MAX ||
 	    (site && hak_learn_site_tier(site) == HAK_TIER_LARGE))
 		return hak_large_alloc(size, 0);
