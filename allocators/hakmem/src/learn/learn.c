@@ -21,7 +21,6 @@
 #include <time.h>
 
 #include "../core/config.h"
-#include "../profile/timing.h"
 #include "learn_internal.h"
 
 #define HAK_LEARN_MEM_NS_PER_MIB 0.05 /* ns per allocation a mapped MiB is worth */
@@ -34,8 +33,8 @@
 _Atomic size_t hak_learn_large_threshold_cached = HAK_DEFAULT_LARGE_THRESHOLD;
 __thread hak_learn_sizes_t hak_learn_tls_sizes __attribute__((tls_model("initial-exec")));
 
-/* Bytes hakmem has mapped now; the OS layer may provide it (a weak default
- * of 0 switches the memory term off). */
+/* Bytes hakmem has mapped now: learn_os.c in the allocator; this weak
+ * default of 0 (no memory term) serves the tests that link learn.c alone. */
 __attribute__((weak)) size_t hak_learn_mapped_bytes(void)
 {
 	return 0;
@@ -375,18 +374,17 @@ static void learn_tick_locked(void)
 	}
 }
 
+/* The caller brackets the call as the learn_tick phase (timing build). */
 void hak_learn_tick(void)
 {
 	if (!L.on)
 		return;
-	HAK_TIME_BEGIN(t0);
 	atomic_fetch_add_explicit(&learn_ticks, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&learn_lock, memory_order_relaxed) == 0 &&
 	    atomic_exchange_explicit(&learn_lock, 1, memory_order_acquire) == 0) {
 		learn_tick_locked();
 		atomic_store_explicit(&learn_lock, 0, memory_order_release);
 	}
-	HAK_TIME_END(learn_tick, t0);
 }
 
 /* ===================================================================== */

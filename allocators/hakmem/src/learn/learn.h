@@ -84,7 +84,7 @@ unsigned hak_mid_get_cap(int cls);                  /* blocks cached per class *
 void hak_mid_set_cap(int cls, unsigned cap);
 void hak_mid_set_wmax_permille(unsigned wmax);      /* 1400 = W_MAX 1.4 */
 
-/* --- optional, implemented by the OS layer (a weak default returns 0) --- */
+/* --- the allocator's statistics the learner reads (learn_os.c) --- */
 size_t hak_learn_mapped_bytes(void);                /* bytes hakmem has mapped now */
 
 #endif /* HAK_LEARN_H */

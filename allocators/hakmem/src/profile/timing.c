@@ -8,8 +8,9 @@
  * first record, so nothing is allocated and a slot outlives its thread);
  * a record is a relaxed load and store in the thread's own slot: no lock,
  * no lock-prefixed instruction. Threads beyond the table share one overflow
- * slot with atomic adds. hak_timing_thread_exit() folds a finished thread's
- * slot into the retired totals and frees it for the next thread.
+ * slot with atomic adds. When a thread ends (a pthread key destructor of
+ * this file's own, or an explicit hak_timing_thread_exit()) its slot is
+ * folded into the retired totals and freed for the next thread.
  *
  * Share: a phase's cycles over the sum of every phase's cycles. Phases nest
  * (hak_alloc contains tiny_refill, which contains syscall_mmap), so a share
@@ -24,6 +25,7 @@
 typedef int hak_timing_nonempty_unit_t; /* this file is empty outside the timing build */
 
 #ifdef HAKMEM_DEBUG_TIMING
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -50,13 +52,48 @@ static const char *const timing_names[HAK_PH_COUNT] = {
 #undef HAK_PHASE_NAME
 };
 
+static pthread_once_t timing_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t timing_key;
+static bool timing_key_ok;
+
+/* Fold a slot into the retired totals and free it. */
+static void timing_retire(timing_slot_t *s)
+{
+	for (int p = 0; p < HAK_PH_COUNT; p++) {
+		atomic_fetch_add_explicit(&timing_retired.cycles[p],
+					  atomic_exchange_explicit(&s->cycles[p], 0, memory_order_relaxed),
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&timing_retired.calls[p],
+					  atomic_exchange_explicit(&s->calls[p], 0, memory_order_relaxed),
+					  memory_order_relaxed);
+	}
+	atomic_store_explicit(&s->used, 0, memory_order_release);
+}
+
+static void timing_key_destructor(void *v)
+{
+	timing_slot_t *s = v;
+	if (s == timing_mine)
+		timing_mine = NULL;
+	timing_retire(s);
+}
+
+static void timing_key_create(void)
+{
+	timing_key_ok = pthread_key_create(&timing_key, timing_key_destructor) == 0;
+}
+
 static timing_slot_t *timing_claim(void)
 {
 	for (int i = 0; i < TIMING_SLOTS; i++) {
 		int free_ = 0;
 		if (atomic_load_explicit(&timing_slots[i].used, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_strong(&timing_slots[i].used, &free_, 1))
+		    atomic_compare_exchange_strong(&timing_slots[i].used, &free_, 1)) {
+			pthread_once(&timing_key_once, timing_key_create);
+			if (timing_key_ok)
+				pthread_setspecific(timing_key, &timing_slots[i]);
 			return timing_mine = &timing_slots[i];
+		}
 	}
 	return timing_mine = &timing_shared;
 }
@@ -84,16 +121,10 @@ void hak_timing_thread_exit(void)
 	timing_slot_t *s = timing_mine;
 	if (!s || s == &timing_shared)
 		return;
-	for (int p = 0; p < HAK_PH_COUNT; p++) {
-		atomic_fetch_add_explicit(&timing_retired.cycles[p],
-					  atomic_exchange_explicit(&s->cycles[p], 0, memory_order_relaxed),
-					  memory_order_relaxed);
-		atomic_fetch_add_explicit(&timing_retired.calls[p],
-					  atomic_exchange_explicit(&s->calls[p], 0, memory_order_relaxed),
-					  memory_order_relaxed);
-	}
+	if (timing_key_ok)
+		pthread_setspecific(timing_key, NULL); /* the destructor must not retire it again */
 	timing_mine = NULL;
-	atomic_store_explicit(&s->used, 0, memory_order_release);
+	timing_retire(s);
 }
 
 /* Sum of every slot, the overflow and the retired totals. */

@@ -42,9 +42,8 @@ void hak_timing_write_json(FILE *f);
 /* Print the per-phase table to stderr (at exit, when HAKMEM_TIMING=1). */
 void hak_timing_report(void);
 
-/* Fold the calling thread's accumulators into the totals and free its slot;
- * the core's thread-exit destructor calls it (without the call a thread's
- * slot is simply kept: correct, only fewer slots for later threads). */
+/* Fold the calling thread's accumulators into the totals and free its slot
+ * now. Optional: the profile's own pthread key does it when a thread ends. */
 void hak_timing_thread_exit(void);
 
 /* Record `cycles` spent in `phase` by the calling thread. Thread-safe; no
