@@ -77,7 +77,7 @@ hakmem-docs: $(HAKMEM_DIR)/tools/gen_options_doc.py $(HAKMEM_DIR)/src/core/optio
 # C unit tests: each tests/<name>.c links the debug archive (assertions on).
 HAKMEM_TEST_SRC := $(wildcard $(HAKMEM_DIR)/tests/*.c)
 HAKMEM_TEST_BIN := $(patsubst $(HAKMEM_DIR)/tests/%.c,$(BUILD)/hakmem-tests/%,$(HAKMEM_TEST_SRC))
-HAKMEM_TEST_CFLAGS := -std=gnu11 -O1 -g -pthread -Wall -Wextra -fno-builtin-malloc -fno-builtin-free \
+HAKMEM_TEST_CFLAGS := -std=gnu11 -O1 -g -pthread -Wall -Wextra -Wno-alloc-size-larger-than -fno-builtin-malloc -fno-builtin-free \
 	-fno-builtin-calloc -fno-builtin-realloc
 
 $(BUILD)/hakmem-tests/%: $(HAKMEM_DIR)/tests/%.c $(HAKMEM_DIR)/tests/hak_test.h $(BUILD)/lib/libhakmem_debug.a

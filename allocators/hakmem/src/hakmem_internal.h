@@ -248,6 +248,9 @@ void hak_mid_init(void);
 /* ------------------------------------------------------------------------
  * Spans: L2.5 pool (l25/l25.c) and Large with the whale cache (large/large.c)
  * ------------------------------------------------------------------------ */
+/* Class of a request of 32 KiB < size <= 8 MiB, and a class's block size. */
+unsigned hak_l25_class(size_t size);
+size_t hak_l25_class_size(unsigned c);
 void *hak_l25_alloc(size_t size);
 void hak_l25_free(hak_seg_t *span);
 void hak_l25_thread_flush(void);

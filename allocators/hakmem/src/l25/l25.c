@@ -18,8 +18,7 @@ static hak_lock_t l25_lock;
 static hak_seg_t *l25_pool[HAK_L25_NCLS]; /* freed spans per class */
 static size_t l25_pool_bytes;             /* bytes mapped by pooled spans */
 
-/* Class of a request of 32 KiB < size <= 8 MiB. */
-static unsigned l25_class(size_t size)
+unsigned hak_l25_class(size_t size)
 {
 	size_t x = size - 1;
 	unsigned e = 63u - (unsigned)__builtin_clzll(x); /* 15 .. 22 */
@@ -27,7 +26,7 @@ static unsigned l25_class(size_t size)
 	return (e - 15) * 4 + quarter;
 }
 
-static size_t l25_class_size(unsigned c)
+size_t hak_l25_class_size(unsigned c)
 {
 	size_t base = (size_t)32768 << (c / 4);
 	return base + base * (c % 4 + 1) / 4;
@@ -35,8 +34,8 @@ static size_t l25_class_size(unsigned c)
 
 void *hak_l25_alloc(size_t size)
 {
-	unsigned c = l25_class(size);
-	HAK_ASSERT(c < HAK_L25_NCLS && l25_class_size(c) >= size);
+	unsigned c = hak_l25_class(size);
+	HAK_ASSERT(c < HAK_L25_NCLS && hak_l25_class_size(c) >= size);
 	HAK_STAT_INC(l25_allocs);
 	hak_seg_t *span = hak_tls.l25_head[c];
 	if (span) {
@@ -58,7 +57,7 @@ void *hak_l25_alloc(size_t size)
 		return (uint8_t *)span + span->user_off;
 	}
 	HAK_TIME_BEGIN(t);
-	size_t csize = l25_class_size(c);
+	size_t csize = hak_l25_class_size(c);
 	span = hak_span_map(csize, HAK_SPAN_HDR, HAK_SEG_SIZE, 0);
 	HAK_TIME_END(l25_refill, t);
 	if (!span) {
