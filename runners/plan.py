@@ -18,6 +18,10 @@ from bench_config import Allocator, Config, Workload
 from matrix import Cell, expand
 
 
+# The allocator whose build (plain glibc) serves preload variants: build/system/<program>.
+SYSTEM_BUILD = "system"
+
+
 class PlanError(Exception):
     """The request cannot be run; the message says why and what to do."""
 
@@ -63,7 +67,7 @@ class Plan:
     def program_path(self, cell: Cell) -> Path:
         """The binary a cell runs: the allocator's build, or the system build for a preload variant."""
         variant = self.config.variants.get(cell.variant)
-        owner = "system" if variant and variant.preload else cell.allocator
+        owner = SYSTEM_BUILD if variant and variant.preload else cell.allocator
         return bindir(self.config, owner) / self.workloads[cell.workload].program
 
     def env_overrides(self, cell: Cell, stats_file: Path | None) -> dict[str, str]:
@@ -106,7 +110,7 @@ def bindir(cfg: Config, allocator: str) -> Path:
 
 
 def _pick(asked: list[str] | None, known: dict, default: list[str], what: str, hint: str) -> list[str]:
-    names = asked if asked else default
+    names = asked if asked is not None else default
     for n in names:
         if n not in known:
             raise PlanError(f"unknown {what} '{n}' (known: {', '.join(known)}); {hint}")
@@ -170,6 +174,9 @@ def make_plan(cfg: Config, opts: Options) -> Plan:
         raise PlanError("no allocator left to run: " + "; ".join(plan.warnings)
                         + "; build them with make or choose others with ALLOCATORS=")
     plan.cells = expand(o.workloads, columns, o.threads)
+    # what runs, as explicit names: a resumed suite must neither add nor drop a column
+    o.allocators = [a for a, v in columns if not v]
+    o.variants = [v for _, v in columns if v]
     if o.pin and not shutil.which("taskset"):
         raise PlanError("PIN= needs taskset, which is not installed; install the Debian package util-linux")
     if o.timer == "hyperfine" and not shutil.which("hyperfine"):
@@ -191,7 +198,7 @@ def _usable(plan: Plan, allocator: str, variant: str, programs: list[str], expli
         raise PlanError(f"{label}: the library {a.preload} is not installed; "
                         f"install the Debian package {a.package or '(see bench.toml)'}")
     if not problem:
-        owner = "system" if v and v.preload else allocator
+        owner = SYSTEM_BUILD if v and v.preload else allocator
         missing = [p for p in programs if not os.access(bindir(cfg, owner) / p, os.X_OK)]
         if missing:
             where = bindir(cfg, owner)

@@ -46,6 +46,11 @@ identity = "jemalloc"
 bindir = "bin/glibc"
 package = "libjemalloc-dev"
 
+[allocators.system]
+identity = "glibc"
+bindir = "bin/glibc"
+package = "libc6"
+
 [workloads.ok]
 program = "fake"
 args = ["--mode", "ok"]
@@ -92,6 +97,11 @@ env = { HAKMEM_X = "1" }
 [variants.v2]
 allocator = "hak"
 env = { HAKMEM_X = "2" }
+
+[variants.pre]
+allocator = "sysa"
+preload = "lib/libempty.so"
+env = { PRE = "yes" }
 
 [larson_profiles.small]
 args = "2 8 128 1024 1 12345 T"

@@ -79,3 +79,13 @@ def test_resume_of_a_directory_without_meta(tree):
     (tree / "empty").mkdir()
     p = run_suite(tree, "--resume", str(tree / "empty"), out=None)
     assert p.returncode == 2 and "meta.json" in p.stderr
+
+
+def test_resume_keeps_the_columns_of_the_first_run(tree):
+    """An unbuilt hakmem left out at the start must stay out (not become an error) on resume."""
+    (tree / "bin" / "hakmem" / "fake").unlink()
+    args = ["--workloads", "ok", "--threads", "1", "--reps", "1", "--warmup", "0"]
+    assert run_suite(tree, *args).returncode == 0
+    p = run_suite(tree, "--resume", str(tree / "out"), out=None)
+    assert p.returncode == 0, p.stderr
+    assert "hak" not in {r["allocator"] for r in rows(tree / "out")}

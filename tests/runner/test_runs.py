@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -153,3 +154,48 @@ def test_existing_results_are_not_overwritten(tree):
     p = run_suite(tree, *args)
     assert p.returncode == 2 and "RESUME=" in p.stderr
     assert len(rows(tree / "out")) == 1
+
+
+def test_preload_variant_runs_the_system_build(tree):
+    p = run_suite(tree, "--allocators", "sysa", "--variants", "pre", "--workloads", "ok")
+    assert p.returncode == 2 and "lib/libempty.so" in p.stderr  # not there yet
+    (tree / "lib").mkdir()
+    (tree / "empty.c").write_text("int hakmem_bench_empty;\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tree / "lib" / "libempty.so"), str(tree / "empty.c")],
+                   check=True)
+    p = run_suite(tree, "--allocators", "sysa", "--variants", "pre", "--workloads", "ok", "--threads", "1",
+                  "--reps", "1", "--warmup", "0")
+    assert p.returncode == 0, p.stderr
+    row = next(r for r in rows(tree / "out") if r["variant"] == "pre")
+    assert row["label"] == "sysa+pre" and row["status"] == "ok"
+    assert row["env"]["LD_PRELOAD"] == str(tree / "lib" / "libempty.so") and row["env"]["PRE"] == "yes"
+    assert row["cmd"][0] == str(tree / "bin" / "glibc" / "fake")
+
+
+def test_full_disk_is_reported_before_any_run(tmp_path, monkeypatch):
+    import records
+
+    monkeypatch.setattr(records.shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(10**9, 10**9, 4096))
+    with pytest.raises(records.ResultDirError, match="free"):
+        records.ResultDir(tmp_path / "out").prepare()
+
+
+def test_progress_line_and_run_lines():
+    import io
+
+    from progress import Progress
+
+    tty = io.StringIO()
+    p = Progress(2, tty, tty=True)
+    p.start("ok sysa t1 rep 0")
+    p.done("ok sysa t1 rep 0", "ok")
+    p.close()
+    assert "\r[0/2] ok sysa t1 rep 0" in tty.getvalue() and "[1/2]" in tty.getvalue()
+    assert "ETA" in tty.getvalue() and tty.getvalue().count("\n") == 1
+    pipe = io.StringIO()
+    p = Progress(2, pipe, tty=False)
+    p.start("a")
+    p.done("a", "ok", "ops_per_sec=1")
+    p.done("b", "timeout")
+    assert pipe.getvalue().splitlines()[0].startswith("[1/2] a ok ops_per_sec=1")
+    assert len(pipe.getvalue().splitlines()) == 2 and "\r" not in pipe.getvalue()
