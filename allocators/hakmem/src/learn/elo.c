@@ -44,11 +44,11 @@ void hak_elo_update(double *ra, double *rb, double score_a, double k)
 	*rb -= delta;
 }
 
-double hak_elo_score_costs(double a, double b, double margin)
+double hak_elo_score_costs(double a, double b, double margin, double noise)
 {
 	double big = a > b ? a : b;
 	double gap = a > b ? a - b : b - a;
-	if (big <= 0.0 || gap < margin * big)
+	if (big <= 0.0 || gap < margin * big || gap <= noise)
 		return 0.5;
 	return a < b ? 1.0 : 0.0;
 }

@@ -1,6 +1,7 @@
 /*
  * evolution.c - the strategy state machine LEARN -> CANARY -> FROZEN, with
- * epsilon-greedy selection, ELO matches per measurement window, and a P2
+ * epsilon-greedy selection (the explored share visits the other strategies
+ * in turn), ELO matches per measurement window, and a P2
  * watch on the request-size distribution that leaves FROZEN on a shift.
  * Also the xorshift generator the ticking thread uses.
  *
@@ -43,10 +44,19 @@ double hak_rng_unit(uint64_t *s)
 	return (double)(hak_rng_next(s) >> 11) * 0x1.0p-53;
 }
 
-/* Uniform integer in [0, n) by multiply-shift. */
-static int evo_pick(uint64_t *s, int n)
+/* Square root by Newton's method (no libm in the allocator). */
+static double hak_sqrt(double x)
 {
-	return (int)(((hak_rng_next(s) >> 32) * (uint64_t)n) >> 32);
+	if (x <= 0.0)
+		return 0.0;
+	double r = x > 1.0 ? x : 1.0;
+	for (int i = 0; i < 64; i++) {
+		double next = 0.5 * (r + x / r);
+		if (next >= r)
+			break;
+		r = next;
+	}
+	return r;
 }
 
 void hak_evo_params_default(hak_evo_params_t *p)
@@ -55,7 +65,8 @@ void hak_evo_params_default(hak_evo_params_t *p)
 	p->canary_share = 0.05;
 	p->k = 32.0;
 	p->margin = 0.03;
-	p->min_decisions = 3;
+	p->z = 2.0;
+	p->min_decisions = 2;
 	p->confirm_windows = 5;
 	p->canary_windows = 3;
 	p->shift_factor = 2.0;
@@ -75,7 +86,7 @@ const char *hak_evo_state_name(hak_evo_state_t s)
 static void evo_new_window(hak_evo_t *e)
 {
 	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
-		e->cost_sum[i] = 0.0;
+		e->cost_sum[i] = e->cost_sq[i] = 0.0;
 		e->n[i] = 0;
 	}
 	hak_p2_init(&e->w50, 0.5);
@@ -92,6 +103,7 @@ void hak_evo_init(hak_evo_t *e, const hak_evo_params_t *p, int start, uint64_t s
 	}
 	e->active = e->leader = start;
 	e->candidate = -1;
+	e->explore = start;
 	e->streak = e->shifted = 0;
 	e->ref50 = e->ref90 = 0.0;
 	e->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
@@ -109,13 +121,20 @@ int hak_evo_decide(hak_evo_t *e, double cost)
 {
 	if (cost >= 0.0 && e->state != HAK_EVO_FROZEN) {
 		e->cost_sum[e->active] += cost;
+		e->cost_sq[e->active] += cost * cost;
 		e->n[e->active]++;
 	}
 	e->decisions++;
 	int next = e->leader;
 	if (e->state == HAK_EVO_LEARN) {
-		if (hak_rng_unit(&e->rng) < e->prm.epsilon)
-			next = evo_pick(&e->rng, HAK_STRAT_COUNT);
+		/* Explore: the other strategies in turn, so each one plays every
+		 * window even when decisions are few. */
+		if (hak_rng_unit(&e->rng) < e->prm.epsilon) {
+			e->explore = (e->explore + 1) % HAK_STRAT_COUNT;
+			if (e->explore == e->leader)
+				e->explore = (e->explore + 1) % HAK_STRAT_COUNT;
+			next = e->explore;
+		}
 	} else if (e->state == HAK_EVO_CANARY) {
 		if (hak_rng_unit(&e->rng) < e->prm.canary_share)
 			next = e->candidate;
@@ -142,13 +161,17 @@ static int evo_best(const hak_evo_t *e, int prefer, int skip)
  * leader (or -1 if they did not meet). */
 static int evo_play(hak_evo_t *e, double *cand_score)
 {
-	double mean[HAK_STRAT_COUNT];
+	double mean[HAK_STRAT_COUNT], se2[HAK_STRAT_COUNT]; /* mean, squared standard error */
 	bool in[HAK_STRAT_COUNT];
 	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
-		in[i] = e->n[i] >= e->prm.min_decisions && e->n[i] > 0;
-		mean[i] = in[i] ? e->cost_sum[i] / e->n[i] : 0.0;
-		if (in[i])
-			e->last_mean[i] = mean[i];
+		in[i] = e->n[i] >= e->prm.min_decisions && e->n[i] > 1;
+		mean[i] = se2[i] = 0.0;
+		if (!in[i])
+			continue;
+		mean[i] = e->cost_sum[i] / e->n[i];
+		double var = (e->cost_sq[i] - e->n[i] * mean[i] * mean[i]) / (e->n[i] - 1);
+		se2[i] = var > 0.0 ? var / e->n[i] : 0.0;
+		e->last_mean[i] = mean[i];
 	}
 	int matches = 0;
 	*cand_score = -1.0;
@@ -156,7 +179,8 @@ static int evo_play(hak_evo_t *e, double *cand_score)
 		for (int b = a + 1; b < HAK_STRAT_COUNT; b++) {
 			if (!in[a] || !in[b])
 				continue;
-			double s = hak_elo_score_costs(mean[a], mean[b], e->prm.margin);
+			double noise = e->prm.z * hak_sqrt(se2[a] + se2[b]);
+			double s = hak_elo_score_costs(mean[a], mean[b], e->prm.margin, noise);
 			hak_elo_update(&e->elo[a], &e->elo[b], s, e->prm.k);
 			matches++;
 			if (a == e->candidate && b == e->leader)

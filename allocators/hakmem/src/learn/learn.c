@@ -27,7 +27,8 @@
 #define HAK_LEARN_MID_BAND 0.03       /* hit-rate dead zone around the target */
 #define HAK_LEARN_MID_CLASSES 64      /* Mid classes the learner can follow */
 #define HAK_LEARN_WASTE_WEIGHT 0.2    /* W_MAX score points per unit of mean slack */
-#define HAK_LEARN_WINDOW_DECISIONS 100 /* a window closes with at least this many decisions... */
+#define HAK_LEARN_WINDOW_DECISIONS 150 /* a window closes with at least this many decisions
+					* (each other strategy explored ~3 times)... */
 #define HAK_LEARN_WINDOW_STRETCH 8     /* ...or after this many window lengths */
 
 _Atomic size_t hak_learn_large_threshold_cached = HAK_DEFAULT_LARGE_THRESHOLD;

@@ -86,8 +86,9 @@ double hak_elo_expected(double ra, double rb);
  * move by k times the surprise, in opposite directions. */
 void hak_elo_update(double *ra, double *rb, double score_a, double k);
 /* Match score of cost a against cost b (lower wins): 1, 0.5 or 0; a draw
- * when they differ by less than `margin` (relative to the larger). */
-double hak_elo_score_costs(double a, double b, double margin);
+ * when they differ by less than `margin` (relative to the larger) or by
+ * less than `noise` (absolute, e.g. z standard errors of the difference). */
+double hak_elo_score_costs(double a, double b, double margin, double noise);
 
 /* ===================================================================== */
 /* rng (in evolution.c): xorshift64*, owned by the ticking thread         */
@@ -109,10 +110,11 @@ typedef enum {
 } hak_evo_state_t;
 
 typedef struct {
-	double epsilon;           /* LEARN: share of decisions explored (0.10) */
+	double epsilon;           /* LEARN: share of decisions explored (0.10), in turn */
 	double canary_share;      /* CANARY: share of decisions to candidate (0.05) */
 	double k;                 /* ELO K factor (rating points per surprise) */
 	double margin;            /* relative cost gap that is not a draw */
+	double z;                 /* ... nor a gap within z standard errors */
 	unsigned min_decisions;   /* decisions a strategy needs in a window to play */
 	unsigned confirm_windows; /* windows the leader must hold before CANARY */
 	unsigned canary_windows;  /* windows the candidate must fail to win, -> FROZEN */
@@ -137,11 +139,13 @@ typedef struct {
 	hak_evo_state_t state;
 	double elo[HAK_STRAT_COUNT];      /* ratings */
 	double cost_sum[HAK_STRAT_COUNT]; /* this window: summed costs */
+	double cost_sq[HAK_STRAT_COUNT];  /* this window: summed squared costs */
 	uint32_t n[HAK_STRAT_COUNT];      /* this window: decisions measured */
 	double last_mean[HAK_STRAT_COUNT]; /* mean cost in the last window it played (0: none) */
 	int active;          /* strategy of the decision in progress */
 	int leader;          /* best-rated (confirmed in CANARY/FROZEN) */
 	int candidate;       /* CANARY: the runner-up under test; else -1 */
+	int explore;         /* LEARN: the strategy explored last */
 	unsigned streak;     /* windows the leader has held (LEARN) or the canary failed (CANARY) */
 	unsigned shifted;    /* FROZEN: consecutive windows past shift_factor */
 	hak_p2_t w50, w90;   /* this window's size quantiles */

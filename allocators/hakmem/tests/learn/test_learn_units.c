@@ -63,9 +63,10 @@ static void test_elo(void)
 	CHECK(a == 1516.0 && b == 1484.0, "a win at equal ratings moves 16 points (%.2f %.2f)", a, b);
 	hak_elo_update(&a, &b, 0.5, 32.0);
 	CHECK(a + b == 3000.0, "ratings are not conserved");
-	CHECK(hak_elo_score_costs(100, 102, 0.03) == 0.5, "a 2 %% gap is not a draw");
-	CHECK(hak_elo_score_costs(100, 110, 0.03) == 1.0, "lower cost does not win");
-	CHECK(hak_elo_score_costs(110, 100, 0.03) == 0.0, "higher cost does not lose");
+	CHECK(hak_elo_score_costs(100, 102, 0.03, 0) == 0.5, "a 2 %% gap is not a draw");
+	CHECK(hak_elo_score_costs(100, 110, 0.03, 0) == 1.0, "lower cost does not win");
+	CHECK(hak_elo_score_costs(110, 100, 0.03, 0) == 0.0, "higher cost does not lose");
+	CHECK(hak_elo_score_costs(100, 110, 0.03, 15) == 0.5, "a gap inside the noise is not a draw");
 }
 
 static void test_site_rules(void)
