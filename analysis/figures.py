@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import numbers
 import re
 import sys
 from pathlib import Path
@@ -230,10 +231,30 @@ def fig_latency(ctx: Context) -> FigureResult:
     return plotstyle.finish(fig, "Per-operation latency percentiles (median over repetitions)", ctx.caption, labels)
 
 
-def _learn_panel(ax, trace: pd.DataFrame, field: str, ylabel: str, categories: list[str] | None = None) -> None:
+def fmt_strategy(value) -> str:
+    """A strategy as hakmem traces it (a large threshold in bytes), readable."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if v >= size:
+            return f"{v / size:g} {unit}"
+    return f"{v:g}"
+
+
+def _categories(values: pd.Series, first: list[str]) -> list:
+    """Distinct values in display order: `first` (those present or not), then numbers ascending, then text."""
+    rest = [v for v in pd.unique(values) if v not in first]
+    nums = sorted(v for v in rest if isinstance(v, numbers.Real))
+    return first + nums + sorted(str(v) for v in rest if not isinstance(v, numbers.Real))
+
+
+def _learn_panel(ax, trace: pd.DataFrame, field: str, ylabel: str, categories: list[str] | None = None,
+                 fmt: Callable = str) -> None:
     """One learner panel: `field` over t as a step line held to the trace's
-    end; one line per class when the trace has classes. Values that are not
-    all numbers are drawn as categories (`categories` first, in that order)."""
+    end. Numbers (categories None) get one line per class when the trace has
+    classes; with `categories` the values are drawn as labelled levels."""
     data = trace.dropna(subset=[field]) if field in trace.columns else pd.DataFrame()
     ax.set_xlabel("time since start (s)", fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
@@ -241,22 +262,20 @@ def _learn_panel(ax, trace: pd.DataFrame, field: str, ylabel: str, categories: l
         ax.text(0.5, 0.5, f"no '{field}' in the trace", ha="center", va="center", transform=ax.transAxes, fontsize=8)
         return
     t_end = float(trace["t"].max())
-    numeric = pd.to_numeric(data[field], errors="coerce")
-    if categories is not None or numeric.isna().any():
-        known = categories or []
-        seen = known + sorted(set(map(str, data[field])) - set(known))
-        ys = [seen.index(str(v)) for v in data[field]]
+    if categories is not None:
+        levels = _categories(data[field], categories)
+        ys = [levels.index(v if v in levels else str(v)) for v in data[field]]
         ax.step(list(data["t"]) + [t_end], ys + ys[-1:], where="post", color="black")
-        ax.set_yticks(range(len(seen)))
-        ax.set_yticklabels(seen, fontsize=7)
+        ax.set_yticks(range(len(levels)))
+        ax.set_yticklabels([fmt(v) for v in levels], fontsize=7)
         return
-    groups = data.groupby("class") if "class" in data.columns and data["class"].notna().any() else [(None, data)]
-    for cls, g in groups:
+    by_class = "class" in data.columns and data["class"].notna().any()
+    for cls, g in data.groupby("class") if by_class else [(None, data)]:
         ys = list(pd.to_numeric(g[field], errors="coerce"))
         name = None if cls is None else f"class {int(cls) if float(cls).is_integer() else cls}"
         ax.step(list(g["t"]) + [t_end], ys + ys[-1:], where="post", label=name, linewidth=1,
                 color="black" if cls is None else None)
-    if not isinstance(groups, list):
+    if by_class:
         ax.legend(fontsize=6, frameon=False)
     ax.yaxis.set_major_locator(MaxNLocator(integer=field != "hit_rate"))
 
@@ -271,7 +290,7 @@ def fig_learner(ctx: Context) -> FigureResult:
     fig, axes = plotstyle.new_figure(4, 2, panel_w=4.6, panel_h=2.8)
     _learn_panel(axes[0], trace, "cap", "CAP (blocks cached per class)")
     _learn_panel(axes[1], trace, "hit_rate", "hit rate (fraction)")
-    _learn_panel(axes[2], trace, "strategy", "chosen strategy (id)")
+    _learn_panel(axes[2], trace, "strategy", "chosen strategy (large threshold)", categories=[], fmt=fmt_strategy)
     _learn_panel(axes[3], trace, "state", "learner state", categories=LEARN_STATES)
     more = f" (largest of {len(traces)} traces)" if len(traces) > 1 else ""
     return plotstyle.finish(fig, f"hakmem learner over time: {path.name}{more}", ctx.caption)

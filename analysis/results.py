@@ -265,10 +265,20 @@ def load(paths: list[str | Path]) -> ResultSet:
 
 
 def read_learn_trace(path: Path) -> pd.DataFrame:
-    """A learner trace: JSON lines with at least ``t`` (seconds since start)
-    and ``event`` ("cap", "strategy", "state", "wmax", ...), plus fields such
-    as ``class``, ``cap``, ``hit_rate``, ``strategy``, ``state``. Lines that
-    are not JSON objects with ``t`` are skipped; the result is sorted by t."""
+    """A learner trace (HAKMEM_LEARN_TRACE): JSON lines with at least ``t``
+    (seconds since start) and ``event``. hakmem writes:
+
+    - ``cap``: ``class``, ``class_size``, ``old``, ``new`` (the CAP),
+      ``hit_rate``, ``target``, ``samples``;
+    - ``strategy``: ``old``, ``new`` (large threshold, bytes), ``state``;
+    - ``state``: ``old``, ``new`` (LEARN, CANARY, FROZEN), ``strategy``;
+    - ``window``: ``state``, ``strategy`` (one summary per window);
+    - ``wmax``: ``old``, ``new``, ``candidate``, ``adopted``, scores.
+
+    The result has the columns ``cap``, ``hit_rate``, ``strategy`` and
+    ``state`` filled from whichever field carries them (a line that names
+    ``cap`` directly is taken as it is). Lines that are not JSON objects with
+    a numeric ``t`` are skipped; rows are sorted by t."""
     rows = []
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -284,6 +294,11 @@ def read_learn_trace(path: Path) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    if "event" not in frame.columns:
-        frame["event"] = ""
+    for col in ("event", "new", "cap", "hit_rate", "strategy", "state"):
+        if col not in frame.columns:
+            frame[col] = None
+    frame = frame.astype({c: object for c in ("new", "cap", "strategy", "state")})
+    for col in ("cap", "strategy", "state"):
+        from_new = (frame["event"] == col) & frame[col].isna()
+        frame.loc[from_new, col] = frame.loc[from_new, "new"]
     return frame.sort_values("t", kind="stable").reset_index(drop=True)

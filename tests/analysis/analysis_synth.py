@@ -65,15 +65,24 @@ def matrix(workloads=(("larson", "ops_per_sec"), ("json", "ns_per_op")), threads
 
 
 def learn_trace() -> list[dict]:
+    """A trace in hakmem's format (learn.c): cap events carry the CAP as
+    `new`, strategy events the threshold as `new`, state events the state
+    as `new`; window events carry `state` and `strategy`."""
     events = []
+    states = ["LEARN", "CANARY", "FROZEN", "FROZEN"]
     for i in range(20):
         t = i * 0.5
         for cls in range(3):
-            events.append({"t": t, "event": "cap", "class": cls, "cap": 64 + 8 * i * (cls + 1),
-                           "hit_rate": 0.5 + 0.02 * i - 0.01 * cls})
-        if i % 5 == 0:
-            events.append({"t": t, "event": "strategy", "strategy": i // 5})
-            events.append({"t": t, "event": "state", "state": ["LEARN", "CANARY", "FROZEN", "FROZEN"][i // 5]})
+            events.append({"t": t, "event": "cap", "class": cls, "class_size": 2048 << cls,
+                           "old": 64 + 8 * (i - 1) * (cls + 1), "new": 64 + 8 * i * (cls + 1),
+                           "hit_rate": 0.5 + 0.02 * i - 0.01 * cls, "target": 0.65, "samples": 300})
+        if i % 5 == 0 and i:
+            events.append({"t": t, "event": "strategy", "old": 1 << (20 + (i // 5 - 1) % 2),
+                           "new": 1 << (20 + (i // 5) % 2), "state": states[i // 5]})
+            events.append({"t": t, "event": "state", "old": states[i // 5 - 1], "new": states[i // 5],
+                           "reason": "window", "strategy": 1 << (20 + (i // 5) % 2)})
+        events.append({"t": t + 0.25, "event": "window", "state": states[i // 5],
+                       "strategy": 1 << (20 + (i // 5) % 2), "samples": 1024})
     return events
 
 

@@ -1,4 +1,5 @@
 """figures.py: every figure written, missing data skips only its figure, fixed colours."""
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -106,3 +107,26 @@ def test_caption_reads_the_runners_start_time(tmp_path, synth):
     meta = {"suite": "quick", "start_time": "2026-11-21T20:07:11+00:00", "git": {"revision": "29c6353a63b7"}}
     d = synth.write_dir(tmp_path / "r", [synth.row("w", "mimalloc", 1, 0, 1.0)], meta=meta)
     assert results.load([d]).identity() == "r: suite quick, 2026-11-21 20:07:11 UTC, git 29c6353a63"
+
+
+def test_learn_trace_in_hakmems_format(tmp_path, synth):
+    """cap/strategy/state events carry their value as `new`; window lines as state/strategy."""
+    f = tmp_path / "t.learn.jsonl"
+    f.write_text("\n".join(json.dumps(e) for e in synth.learn_trace()) + "\nnot json\n")
+    trace = results.read_learn_trace(f)
+    caps = trace[trace["event"] == "cap"]
+    assert caps["cap"].tolist()[:3] == [64, 64, 64] and caps["cap"].tolist()[-1] == 64 + 8 * 19 * 3
+    states = trace[trace["event"] == "state"]["state"].tolist()
+    assert states == ["CANARY", "FROZEN", "FROZEN"]
+    assert set(trace[trace["event"] == "strategy"]["strategy"]) == {1 << 20, 1 << 21}
+    assert trace["t"].is_monotonic_increasing
+
+
+def test_learn_trace_with_direct_fields(tmp_path):
+    f = tmp_path / "learn_trace.jsonl"
+    f.write_text('{"t": 1, "event": "cap", "class": 0, "cap": 32, "hit_rate": 0.7}\n'
+                 '{"t": 0, "event": "state", "state": "LEARN"}\n')
+    trace = results.read_learn_trace(f)
+    assert trace["cap"].isna().tolist() == [True, False] and trace["cap"].iloc[1] == 32
+    assert trace["state"].iloc[0] == "LEARN" and trace["state"].isna().tolist() == [False, True]
+    assert figures.fmt_strategy(2097152) == "2 MiB" and figures.fmt_strategy("x") == "x"
