@@ -14,9 +14,11 @@
  *   heap      a thread's slabs and SuperSlabs (metadata, mmap'ed, never
  *             freed). When a thread exits its heap is orphaned and the next
  *             new thread adopts it, blocks, remote lists and all.
- *   tcache    a thread's LIFO free list of one class, threaded through the
- *             free blocks (the "TLS SLL"), in initial-exec thread-local
- *             storage.
+ *   free list each slab's LIFO list of free blocks, threaded through them;
+ *             a thread allocates each class from its current slab (`cur`,
+ *             in initial-exec thread-local storage) and frees into the
+ *             block's own slab, so only live blocks hold a slab (no
+ *             per-thread cache pins half-empty slabs).
  *   remote    a block freed by a thread other than its heap's: pushed onto
  *             the slab's lock-free remote list; the owner drains it.
  *
@@ -82,22 +84,22 @@ typedef struct hak_heap hak_heap_t;
 typedef struct hak_seg hak_seg_t;
 
 typedef struct hak_slab {
-	void *free;                      /* owner-only free list */
-	uint8_t *bump;                   /* next never-used byte */
-	uint8_t *end;                    /* end of the block area */
-	struct hak_slab *next;           /* partial list of its class, or free-slab list */
-	struct hak_slab *prev;           /* same list, backwards */
-	_Atomic uintptr_t remote;        /* remote-freed blocks; bit 0 = listed in heap */
-	struct hak_slab *rnext;          /* next in the heap's remote_slabs stack */
-	hak_seg_t *seg;                  /* the SuperSlab holding it */
-	uint32_t used;                   /* blocks out of the slab (live, tcache, remote) */
-	uint32_t nfree;                  /* blocks on `free` */
-	uint32_t block_size;             /* bytes */
-	uint8_t cls;                     /* size class, HAK_CLS_NONE when free */
-	uint8_t where;                   /* SLAB_* state */
-	uint8_t index;                   /* in the segment */
-	uint8_t touched;                 /* pages written since the last purge */
+	void *free;               /* free blocks, LIFO, threaded through them (owner only) */
+	uint32_t used;            /* blocks live or on the remote list */
+	uint32_t block_size;      /* bytes */
+	uint8_t cls;              /* size class, HAK_CLS_NONE when the slab is free */
+	uint8_t where;            /* SLAB_* state */
+	uint8_t index;            /* in the segment */
+	uint8_t full;             /* 1 while SLAB_FULL: the next local free goes slow */
+	uint32_t fresh_left;      /* blocks never handed out, from `bump` on */
+	uint8_t *bump;            /* next never-used block */
+	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap */
+	struct hak_slab *next;    /* partial list of its class, or a free-slab list */
+	struct hak_slab *prev;    /* same list, backwards */
+	uint64_t pad;
 } hak_slab_t;
+
+_Static_assert(sizeof(hak_slab_t) == 64, "slab metadata is one cache line");
 
 struct hak_seg {
 	/* --- first cache line: all the free fast path reads, and a span's header --- */
@@ -122,6 +124,7 @@ struct hak_seg {
 	uint32_t used_slabs;            /* slabs not free */
 	uint32_t pad2;
 	hak_slab_t slabs[HAK_MAX_SLABS];
+	hak_slab_t *rnext[HAK_MAX_SLABS]; /* per slab: next in the heap's remote_slabs stack */
 };
 
 /* Owner of every span: never a heap and never NULL (a thread without a heap
@@ -140,6 +143,17 @@ static inline hak_seg_t *hak_seg_of(const void *p)
 static inline hak_slab_t *hak_slab_of(hak_seg_t *seg, const void *p)
 {
 	return &seg->slabs[((uintptr_t)p - (uintptr_t)seg) >> seg->slab_shift];
+}
+
+/* The SuperSlab holding slab s (slab metadata lives in its header). */
+static inline hak_seg_t *hak_slab_seg(const hak_slab_t *s)
+{
+	return (hak_seg_t *)((uintptr_t)s & ~(uintptr_t)HAK_SEG_MASK);
+}
+
+static inline uint8_t *hak_slab_start(const hak_slab_t *s)
+{
+	return (uint8_t *)hak_slab_seg(s) + ((size_t)s->index << hak_slab_seg(s)->slab_shift);
 }
 
 /* Doubly linked slab lists (partial lists, free-slab lists). */
@@ -175,25 +189,23 @@ void hak_seg_cache_unlock(void);
 void hak_seg_cache_fork_child(void);
 
 /* ------------------------------------------------------------------------
- * Thread caches and heaps (tiny/tcache.c)
+ * Heaps, slow paths, remote frees (tiny/heap.c)
  * ------------------------------------------------------------------------ */
-typedef struct hak_tcache {
-	void *head;      /* LIFO list of free blocks */
-	uint32_t count;  /* blocks on the list */
-	uint32_t cap;    /* more than this on a free -> spill half */
-	uint64_t allocs; /* allocations served, not yet published */
-	uint64_t frees;  /* local frees, not yet published */
-} hak_tcache_t;
-
 #define HAK_L25_NCLS 32 /* L2.5 classes: 40 KiB ... 8 MiB */
 
+/* The empty slab every class starts with: no free blocks, so the fast path
+ * needs no NULL check and goes slow on first use. Never written. */
+extern hak_slab_t hak_empty_slab;
+
 typedef struct hak_tls {
-	hak_tcache_t c[HAK_SMALL_NCLS]; /* per small class */
-	hak_heap_t *heap;               /* this thread's heap, NULL before first use */
-	int32_t tick;                   /* allocations until the next learning tick */
-	uint8_t state;                  /* HAK_TLS_* */
-	void *l25_head[HAK_L25_NCLS];   /* thread-cached L2.5 blocks, per class */
-	uint8_t l25_count[HAK_L25_NCLS];
+	hak_slab_t *cur[HAK_SMALL_NCLS]; /* slab allocating each class (or hak_empty_slab) */
+	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published */
+	uint64_t frees[HAK_SMALL_NCLS];  /* local frees per class, not yet published */
+	hak_heap_t *heap;                /* this thread's heap, NULL before first use */
+	int32_t tick;                    /* allocations until the next learning tick */
+	uint8_t state;                   /* HAK_TLS_* */
+	uint8_t l25_count[HAK_L25_NCLS]; /* blocks in l25_head, per class */
+	void *l25_head[HAK_L25_NCLS];    /* thread-cached L2.5 spans, per class */
 } hak_tls_t;
 
 enum { HAK_TLS_NEW = 0, HAK_TLS_LIVE = 1, HAK_TLS_EXITED = 2 };
@@ -205,28 +217,30 @@ struct hak_heap {
 	hak_heap_t *next_all;               /* list of every heap (append only) */
 	hak_heap_t *next_orphan;            /* in the orphan list */
 	_Atomic(hak_slab_t *) remote_slabs; /* slabs with remote frees to drain */
-	hak_slab_t *cur[HAK_SMALL_NCLS];    /* slab being carved, per class */
+	hak_slab_t *cur[HAK_SMALL_NCLS];    /* slab allocating each class, or NULL */
 	hak_slab_t *partial[HAK_SMALL_NCLS]; /* slabs with free blocks, per class */
+	uint32_t kept_blocks[HAK_SMALL_NCLS]; /* Mid: blocks of empty pages kept on partial */
 	hak_slab_t *free_dirty[HAK_SEG_KINDS]; /* free slabs with resident pages */
 	hak_slab_t *free_clean[HAK_SEG_KINDS]; /* free slabs, pages purged */
 	uint32_t ndirty[HAK_SEG_KINDS];     /* slabs on free_dirty */
 	hak_seg_t *segs[HAK_SEG_KINDS];     /* SuperSlabs of this heap */
 };
 
-/* Allocation slow path of small class cls (tcache empty): refill and pop.
- * NULL with errno ENOMEM when memory is exhausted. */
+/* Allocation slow path of small class cls (its slab has no free block):
+ * drain remote frees, carve fresh blocks or switch slabs, pop. NULL with
+ * errno ENOMEM when memory is exhausted. */
 void *hak_small_alloc_slow(unsigned cls, size_t size);
 /* Free slow path: p is not a block of the calling thread's heap. */
 void hak_free_slow(void *p);
-/* tcache of cls has more than its cap: return the older half to slabs. */
-void hak_tcache_spill(unsigned cls);
+/* A local free left slab s empty, or was the first into a full slab. */
+void hak_slab_local_slow(hak_slab_t *s);
 /* The calling thread's heap, created or adopted on first use; NULL only when
  * metadata cannot be mapped. */
 hak_heap_t *hak_heap_get(void);
-/* Thread exit: give the tcaches back, orphan the heap. */
+/* Thread exit: drain remote frees, orphan the heap. */
 void hak_thread_exit(void);
 /* Publish the calling thread's per-class counters (slow paths, exit). */
-void hak_tcache_publish(void);
+void hak_counters_publish(void);
 /* Fork: the child resets the heap registry lock. */
 void hak_heaps_lock(void);
 void hak_heaps_unlock(void);
@@ -235,11 +249,13 @@ void hak_heaps_fork_child(void);
 /* ------------------------------------------------------------------------
  * Mid tier specifics (mid/mid.c)
  * ------------------------------------------------------------------------ */
-/* Current CAP of Mid class cls (index among all small classes). */
+/* Current CAP of Mid class cls (index among all small classes): blocks of
+ * empty pages a thread keeps for the class before pages are released. */
 unsigned hak_mid_cap_of(unsigned cls);
-/* Blocks to carve per Mid refill of class cls. */
+/* Fresh blocks to carve per Mid refill of class cls. */
 unsigned hak_mid_refill_blocks(unsigned cls);
-/* Pop a block of a larger class within W_MAX of `size`, or NULL. */
+/* Pop a block of a larger class within W_MAX of `size` from the thread's
+ * current pages, or NULL. */
 void *hak_mid_wmax_pop(unsigned cls, size_t size);
 /* Mid class cls missed (refill); counts for hak_mid_counters. */
 void hak_mid_note_miss(unsigned cls);
@@ -348,18 +364,19 @@ static inline void hak_tick(uint32_t n)
  * ------------------------------------------------------------------------ */
 void *hak_big_alloc(size_t size, uintptr_t site);
 
-/* Budget: size check, table load, TLS head load, next load, two stores,
- * counter add: 9-10 instructions on a hit, no locks, atomics or calls. */
+/* Budget (objdump -d of malloc, release): size compare, table load, TLS
+ * slab load, free-list head load, next load, store, used and counter
+ * increments: 12 instructions on a hit, no locks, atomics or calls. */
 static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 {
 	if (HAK_LIKELY(size <= HAK_SMALL_MAX)) {
 		unsigned cls = hak_small_class(size);
-		hak_tcache_t *tc = &hak_tls.c[cls];
-		void *p = tc->head;
+		hak_slab_t *s = hak_tls.cur[cls];
+		void *p = s->free;
 		if (HAK_LIKELY(p != NULL)) {
-			tc->head = *(void **)p;
-			tc->count--;
-			tc->allocs++;
+			s->free = *(void **)p;
+			s->used++;
+			hak_tls.allocs[cls]++;
 			return p;
 		}
 		return hak_small_alloc_slow(cls, size);
@@ -367,21 +384,21 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 	return hak_big_alloc(size, site);
 }
 
-/* Budget: mask, owner load and compare with the TLS heap, class load, push,
- * count and cap compare: about 14 instructions on a local free. */
+/* Budget (objdump -d of free, release): mask, owner load and compare with
+ * the TLS heap, slab index, push, counter, used decrement and the
+ * empty/full test: about 18 instructions on a local free. */
 static inline void hak_free_inline(void *p)
 {
 	if (HAK_UNLIKELY(p == NULL))
 		return;
 	hak_seg_t *seg = hak_seg_of(p);
 	if (HAK_LIKELY(seg->owner == hak_tls.heap)) {
-		unsigned cls = seg->unit_cls[((uintptr_t)p - (uintptr_t)seg) >> HAK_UNIT_SHIFT];
-		hak_tcache_t *tc = &hak_tls.c[cls];
-		*(void **)p = tc->head;
-		tc->head = p;
-		tc->frees++;
-		if (HAK_UNLIKELY(++tc->count > tc->cap))
-			hak_tcache_spill(cls);
+		hak_slab_t *s = hak_slab_of(seg, p);
+		*(void **)p = s->free;
+		s->free = p;
+		hak_tls.frees[s->cls]++;
+		if (HAK_UNLIKELY(--s->used == 0 || s->full))
+			hak_slab_local_slow(s);
 		return;
 	}
 	hak_free_slow(p);

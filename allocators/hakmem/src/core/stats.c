@@ -47,7 +47,7 @@ static void stats_tier(FILE *f, const char *name, uint64_t a, uint64_t fr, uint6
 
 static void stats_write(FILE *f)
 {
-	hak_tcache_publish();
+	hak_counters_publish();
 	uint64_t ta = 0, tf = 0, ma = 0, mf = 0;
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++) {
 		uint64_t a = LD(hak_stats.class_allocs[c]), fr = LD(hak_stats.class_frees[c]);

@@ -4,11 +4,11 @@
  * (learn.h).
  *
  * Mid blocks live in 256 KiB pages of Mid SuperSlabs and move through the
- * same thread lists, remote lists and refills as Tiny blocks (tcache.c);
- * what differs is here: how many blocks a thread may keep per class (CAP,
- * moved by the learner), how many a refill takes (HAKMEM_POOL_REFILL_BATCH
- * pages of 64 KiB each), and whether a request may take a larger class's
- * block (W_MAX).
+ * same free lists, remote lists and refills as Tiny blocks (heap.c); what
+ * differs is here: how many blocks of empty pages a thread keeps per class
+ * before pages go back (CAP, moved by the learner), how many fresh blocks a
+ * refill carves (HAKMEM_POOL_REFILL_BATCH pages of 64 KiB each), and
+ * whether a request may take a larger class's block (W_MAX).
  *
  * Thread safety: CAPs, W_MAX and the miss counters are relaxed atomics;
  * any thread may read or set them at any time.
@@ -48,12 +48,12 @@ void *hak_mid_wmax_pop(unsigned cls, size_t size)
 		return NULL;
 	size_t limit = size * wmax / 1000;
 	for (unsigned c = cls + 1; c < HAK_SMALL_NCLS && hak_class_size[c] <= limit; c++) {
-		hak_tcache_t *tc = &hak_tls.c[c];
-		void *p = tc->head;
+		hak_slab_t *s = hak_tls.cur[c];
+		void *p = s->free;
 		if (p) {
-			tc->head = *(void **)p;
-			tc->count--;
-			tc->allocs++;
+			s->free = *(void **)p;
+			s->used++;
+			hak_tls.allocs[c]++;
 			HAK_STAT_INC(mid_wmax_hits);
 			return p;
 		}

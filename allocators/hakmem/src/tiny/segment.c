@@ -5,7 +5,7 @@
  * Owns: mapping SuperSlabs, handing out free slabs, taking empty slabs back,
  * purging (madvise) empty slabs beyond HAKMEM_DIRTY_SLABS_MAX per thread
  * and kind, the bounded cache of empty SuperSlabs (HAKMEM_SEGMENT_CACHE),
- * unmapping the rest. Does not own: what is inside a slab (tcache.c).
+ * unmapping the rest. Does not own: what is inside a slab (heap.c).
  *
  * Every function here is called by the heap's owner only, except the
  * segment cache (locked).
@@ -15,11 +15,6 @@
 static hak_lock_t seg_cache_lock;
 static hak_seg_t *seg_cache;       /* empty SuperSlabs, unit 0 resident, rest purged */
 static unsigned seg_cache_count;   /* SuperSlabs in seg_cache */
-
-static uint8_t *slab_start(hak_slab_t *s)
-{
-	return (uint8_t *)s->seg + ((size_t)s->index << s->seg->slab_shift);
-}
 
 /* --- SuperSlabs ---------------------------------------------------------- */
 static hak_seg_t *seg_new(hak_heap_t *h, int kind)
@@ -51,7 +46,6 @@ static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 	for (unsigned i = 1; i < seg->nslabs; i++) {
 		hak_slab_t *s = &seg->slabs[i];
 		memset(s, 0, sizeof *s);
-		s->seg = seg;
 		s->index = (uint8_t)i;
 		s->cls = HAK_CLS_NONE;
 		s->where = SLAB_FREE_CLEAN;
@@ -121,18 +115,17 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 		s = h->free_clean[kind];
 		hak_slab_list_remove(&h->free_clean[kind], s);
 	}
-	hak_seg_t *seg = s->seg;
+	hak_seg_t *seg = hak_slab_seg(s);
 	size_t slab_size = (size_t)1 << seg->slab_shift;
 	uint32_t bs = hak_class_size[cls];
-	uint8_t *start = slab_start(s);
+	uint8_t *start = hak_slab_start(s);
 	s->free = NULL;
-	s->nfree = 0;
 	s->used = 0;
 	s->block_size = bs;
 	s->bump = start;
-	s->end = start + (slab_size / bs) * bs;
+	s->fresh_left = (uint32_t)(slab_size / bs);
 	s->cls = (uint8_t)cls;
-	s->touched = 1;
+	s->full = 0;
 	HAK_ASSERT(atomic_load(&s->remote) == 0);
 	unsigned u0 = (unsigned)(((uintptr_t)start - (uintptr_t)seg) >> HAK_UNIT_SHIFT);
 	for (unsigned u = 0; u < (slab_size >> HAK_UNIT_SHIFT); u++)
@@ -152,10 +145,9 @@ static void slab_purge_excess(hak_heap_t *h, int kind)
 		hak_slab_t *next = s->next;
 		hak_slab_list_remove(&h->free_dirty[kind], s);
 		h->ndirty[kind]--;
-		hak_os_purge(slab_start(s), (size_t)1 << s->seg->slab_shift);
+		hak_os_purge(hak_slab_start(s), (size_t)1 << hak_slab_seg(s)->slab_shift);
 		HAK_STAT_INC(slabs_purged);
 		s->where = SLAB_FREE_CLEAN;
-		s->touched = 0;
 		hak_slab_list_push(&h->free_clean[kind], s);
 		s = next;
 	}
@@ -163,12 +155,12 @@ static void slab_purge_excess(hak_heap_t *h, int kind)
 
 void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 {
-	hak_seg_t *seg = s->seg;
+	hak_seg_t *seg = hak_slab_seg(s);
 	int kind = seg->kind;
 	HAK_ASSERT(s->used == 0);
+	HAK_ASSERT(atomic_load(&s->remote) == 0);
 	s->cls = HAK_CLS_NONE;
 	s->free = NULL;
-	s->nfree = 0;
 	s->where = SLAB_FREE_DIRTY;
 	hak_slab_list_push(&h->free_dirty[kind], s);
 	h->ndirty[kind]++;

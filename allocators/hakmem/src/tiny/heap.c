@@ -1,13 +1,20 @@
 /*
- * tcache.c - thread caches and heaps: the slow paths behind the Tiny and Mid
- * fast paths of hakmem_internal.h.
+ * heap.c - thread heaps and the slow paths behind the Tiny and Mid fast
+ * paths of hakmem_internal.h (both tiers share this engine; they differ in
+ * slab size and in the Mid policy of mid.c).
  *
  * Owns: thread heaps (creation, adoption of exited threads' heaps, orphaning
- * at thread exit), refills of a thread's class list from its slabs (free
- * list, then bump allocation of fresh blocks), spills of an over-full list
- * back to the slabs, remote frees (lock-free push onto the slab, slab listed
- * once in its heap's remote_slabs stack) and their draining by the owner.
- * Does not own: slabs' memory (segment.c), Mid CAP/W_MAX policy (mid.c).
+ * at thread exit), the allocation slow path (drain remote frees, carve fresh
+ * blocks in batches, switch to a partial or new slab), slab state changes on
+ * local frees (first free into a full slab, last block of a slab), remote
+ * frees (lock-free push onto the slab, slab listed once in its heap's
+ * remote_slabs stack) and their draining by the owner.
+ * Does not own: slabs' memory and its return to the OS (segment.c), Mid
+ * CAP/W_MAX policy (mid.c).
+ *
+ * Slab states: CUR (allocating its class for the thread), PARTIAL (has free
+ * blocks; on the class's partial list), FULL (no free block, on no list),
+ * FREE_DIRTY/FREE_CLEAN (no class; segment.c).
  *
  * Thread safety: a heap is used by one thread at a time (its owner); other
  * threads only push onto slabs' remote lists and heaps' remote_slabs stacks,
@@ -15,7 +22,11 @@
  */
 #include "../hakmem_internal.h"
 
-HAK_TLS hak_tls_t hak_tls;
+hak_slab_t hak_empty_slab = {.cls = HAK_CLS_NONE, .where = SLAB_FULL};
+
+HAK_TLS hak_tls_t hak_tls = {
+	.cur = {[0 ... HAK_SMALL_NCLS - 1] = &hak_empty_slab},
+};
 
 static hak_lock_t heaps_lock;
 static hak_heap_t *heaps_all;     /* every heap, newest first */
@@ -64,6 +75,8 @@ hak_heap_t *hak_heap_get(void)
 	if (!h)
 		return NULL;
 	h->tls = &hak_tls;
+	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
+		hak_tls.cur[c] = h->cur[c] ? h->cur[c] : &hak_empty_slab;
 	hak_tls.heap = h;
 	hak_tls.state = HAK_TLS_LIVE;
 	hak_tls.tick = HAK_LEARN_TICK_ALLOCS;
@@ -77,46 +90,49 @@ hak_heap_t *hak_heap_get(void)
 	return h;
 }
 
-/* --- returning blocks to their slab ------------------------------------- */
+/* --- slab state ------------------------------------------------------------ */
 
-/* Blocks came back to slab s (spill or remote drain): fix its state. */
+/* Slab s (not CUR) has no live block: keep it (Mid CAP) or release it. */
+static void slab_emptied(hak_heap_t *h, hak_slab_t *s)
+{
+	unsigned cls = s->cls;
+	uint32_t cap_blocks = (uint32_t)((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size;
+	if (cls >= HAK_TINY_NCLS && s->where == SLAB_PARTIAL &&
+	    h->kept_blocks[cls] + cap_blocks <= hak_mid_cap_of(cls)) {
+		h->kept_blocks[cls] += cap_blocks; /* stays on the partial list, empty */
+		return;
+	}
+	if (s->where == SLAB_PARTIAL)
+		hak_slab_list_remove(&h->partial[cls], s);
+	hak_seg_slab_release(h, s);
+}
+
+/* Blocks came back to slab s (local free or remote drain): fix its state. */
 static void slab_after_return(hak_heap_t *h, hak_slab_t *s)
 {
 	if (s->where == SLAB_CUR)
 		return;
-	if (s->used == 0) {
-		if (s->where == SLAB_PARTIAL)
-			hak_slab_list_remove(&h->partial[s->cls], s);
-		hak_seg_slab_release(h, s);
-	} else if (s->where == SLAB_FULL) {
+	if (s->where == SLAB_FULL) {
+		s->full = 0;
 		s->where = SLAB_PARTIAL;
 		hak_slab_list_push(&h->partial[s->cls], s);
 	}
+	if (s->used == 0)
+		slab_emptied(h, s);
 }
 
-/* Return the list `b` (blocks of heap h) to their slabs. */
-static void blocks_return(hak_heap_t *h, void *b)
+HAK_NOINLINE void hak_slab_local_slow(hak_slab_t *s)
 {
-	while (b) {
-		void *next = *(void **)b;
-		hak_seg_t *seg = hak_seg_of(b);
-		HAK_ASSERT(seg->owner == h);
-		hak_slab_t *s = hak_slab_of(seg, b);
-		HAK_ASSERT(s->used > 0);
-		*(void **)b = s->free;
-		s->free = b;
-		s->nfree++;
-		s->used--;
-		slab_after_return(h, s);
-		b = next;
-	}
+	slab_after_return(hak_tls.heap, s);
 }
 
 static void heap_drain_remote(hak_heap_t *h)
 {
 	hak_slab_t *s = atomic_exchange_explicit(&h->remote_slabs, NULL, memory_order_acquire);
 	while (s) {
-		hak_slab_t *next = s->rnext; /* read before the slab can be listed again */
+		hak_seg_t *seg = hak_slab_seg(s);
+		/* read before the slab can be listed again */
+		hak_slab_t *next = seg->rnext[s - seg->slabs];
 		uintptr_t w = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
 		void *b = (void *)(w & ~(uintptr_t)1);
 		uint32_t n = 0;
@@ -128,7 +144,6 @@ static void heap_drain_remote(hak_heap_t *h)
 		if (n) {
 			*(void **)tail = s->free;
 			s->free = b;
-			s->nfree += n;
 			HAK_ASSERT(s->used >= n);
 			s->used -= n;
 			slab_after_return(h, s);
@@ -138,87 +153,79 @@ static void heap_drain_remote(hak_heap_t *h)
 	}
 }
 
-/* --- refill -------------------------------------------------------------- */
+/* --- allocation slow path -------------------------------------------------- */
 
-/* Move blocks of slab s into tc (which is empty): its whole free list, else
- * up to `want` fresh blocks. Returns the number moved. */
-static uint32_t slab_take(hak_slab_t *s, hak_tcache_t *tc, uint32_t want)
+/* Carve up to `want` fresh blocks of s onto its free list; returns how many. */
+static uint32_t slab_carve(hak_slab_t *s, uint32_t want)
 {
-	if (s->free) {
-		uint32_t n = s->nfree;
-		tc->head = s->free;
-		tc->count = n;
-		s->used += n;
-		s->free = NULL;
-		s->nfree = 0;
-		return n;
-	}
-	size_t bs = s->block_size;
-	size_t avail = (size_t)(s->end - s->bump) / bs;
-	uint32_t n = avail < want ? (uint32_t)avail : want;
+	uint32_t n = s->fresh_left < want ? s->fresh_left : want;
 	if (n == 0)
 		return 0;
+	size_t bs = s->block_size;
 	uint8_t *p = s->bump;
 	for (uint32_t i = 0; i + 1 < n; i++, p += bs)
 		*(void **)p = p + bs;
-	*(void **)p = NULL;
-	tc->head = s->bump;
-	tc->count = n;
+	*(void **)p = s->free;
+	s->free = s->bump;
 	s->bump += (size_t)n * bs;
-	s->used += n;
+	s->fresh_left -= n;
 	return n;
 }
 
-static unsigned tcache_cap(unsigned cls)
-{
-	return cls < HAK_TINY_NCLS ? (unsigned)hak_config.tiny_tls_cap : hak_mid_cap_of(cls);
-}
-
-static uint32_t tcache_refill(hak_heap_t *h, unsigned cls, hak_tcache_t *tc)
+/* Make h->cur[cls] a slab with a free block; false when out of memory. */
+static bool heap_refill(hak_heap_t *h, unsigned cls)
 {
 	bool tiny = cls < HAK_TINY_NCLS;
 	uint32_t want = tiny ? (uint32_t)hak_config.tiny_refill_count : hak_mid_refill_blocks(cls);
 	hak_slab_t *s = h->cur[cls];
 	for (;;) {
 		if (s) {
-			uint32_t n = slab_take(s, tc, want);
-			if (n)
-				return n;
+			if (s->free || slab_carve(s, want))
+				return true;
 			s->where = SLAB_FULL;
+			s->full = 1;
 			h->cur[cls] = NULL;
+			hak_tls.cur[cls] = &hak_empty_slab;
 		}
 		s = h->partial[cls];
 		if (s) {
 			hak_slab_list_remove(&h->partial[cls], s);
+			if (s->used == 0 && !tiny) { /* a kept empty page */
+				uint32_t cap_blocks =
+					(uint32_t)((size_t)1 << hak_slab_seg(s)->slab_shift) /
+					s->block_size;
+				h->kept_blocks[cls] -= cap_blocks;
+			}
 		} else {
 			s = hak_seg_slab_acquire(h, tiny ? HAK_SEG_TINY : HAK_SEG_MID, cls);
 			if (!s)
-				return 0;
+				return false;
 		}
 		s->where = SLAB_CUR;
+		s->full = 0;
 		h->cur[cls] = s;
+		hak_tls.cur[cls] = s;
 	}
 }
 
-static void tcache_publish_one(unsigned cls)
+static void counters_publish_one(unsigned cls)
 {
-	hak_tcache_t *tc = &hak_tls.c[cls];
-	if (tc->allocs) {
-		atomic_fetch_add_explicit(&hak_stats.class_allocs[cls], tc->allocs,
+	if (hak_tls.allocs[cls]) {
+		atomic_fetch_add_explicit(&hak_stats.class_allocs[cls], hak_tls.allocs[cls],
 					  memory_order_relaxed);
-		tc->allocs = 0;
+		hak_tls.allocs[cls] = 0;
 	}
-	if (tc->frees) {
-		atomic_fetch_add_explicit(&hak_stats.class_frees[cls], tc->frees,
+	if (hak_tls.frees[cls]) {
+		atomic_fetch_add_explicit(&hak_stats.class_frees[cls], hak_tls.frees[cls],
 					  memory_order_relaxed);
-		tc->frees = 0;
+		hak_tls.frees[cls] = 0;
 	}
 }
 
-void hak_tcache_publish(void)
+void hak_counters_publish(void)
 {
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
-		tcache_publish_one(c);
+		counters_publish_one(c);
 }
 
 HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
@@ -228,17 +235,17 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	hak_tcache_t *tc = &hak_tls.c[cls];
-	if (!tc->head) {
-		if (atomic_load_explicit(&h->remote_slabs, memory_order_relaxed))
-			heap_drain_remote(h);
+	if (atomic_load_explicit(&h->remote_slabs, memory_order_relaxed))
+		heap_drain_remote(h);
+	hak_slab_t *s = h->cur[cls];
+	if (!s || !s->free) {
 		if (cls >= HAK_TINY_NCLS) {
 			void *p = hak_mid_wmax_pop(cls, size);
 			if (p)
 				return p;
 		}
 		HAK_TIME_BEGIN(t);
-		uint32_t n = tcache_refill(h, cls, tc);
+		bool ok = heap_refill(h, cls);
 		if (cls < HAK_TINY_NCLS) {
 			HAK_TIME_END(tiny_refill, t);
 			HAK_STAT_INC(tiny_refills);
@@ -247,56 +254,20 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 			HAK_STAT_INC(mid_refills);
 			hak_mid_note_miss(cls);
 		}
-		if (n == 0) {
+		if (!ok) {
 			errno = ENOMEM;
 			return NULL;
 		}
-		tc->cap = tcache_cap(cls);
-		tcache_publish_one(cls);
-		hak_tick(n);
+		s = h->cur[cls];
+		counters_publish_one(cls);
+		hak_tick(cls < HAK_TINY_NCLS ? (uint32_t)hak_config.tiny_refill_count
+					     : hak_mid_refill_blocks(cls));
 	}
-	void *p = tc->head;
-	tc->head = *(void **)p;
-	tc->count--;
-	tc->allocs++;
+	void *p = s->free;
+	s->free = *(void **)p;
+	s->used++;
+	hak_tls.allocs[cls]++;
 	return p;
-}
-
-/* Return all but the newest `keep` blocks of tc to their slabs. */
-static void tcache_trim(hak_heap_t *h, hak_tcache_t *tc, uint32_t keep)
-{
-	void *rest;
-	if (keep == 0) {
-		rest = tc->head;
-		tc->head = NULL;
-	} else {
-		void *cut = tc->head;
-		for (uint32_t i = 1; i < keep && cut; i++)
-			cut = *(void **)cut;
-		if (!cut)
-			return;
-		rest = *(void **)cut;
-		*(void **)cut = NULL;
-	}
-	tc->count = keep;
-	blocks_return(h, rest);
-}
-
-HAK_NOINLINE void hak_tcache_spill(unsigned cls)
-{
-	hak_tcache_t *tc = &hak_tls.c[cls];
-	hak_heap_t *h = hak_tls.heap;
-	tc->cap = tcache_cap(cls);
-	if (tc->count <= tc->cap)
-		return;
-	if (cls < HAK_TINY_NCLS)
-		HAK_STAT_INC(tiny_spills);
-	else
-		HAK_STAT_INC(mid_spills);
-	tcache_trim(h, tc, tc->cap / 2);
-	if (atomic_load_explicit(&h->remote_slabs, memory_order_relaxed))
-		heap_drain_remote(h);
-	tcache_publish_one(cls);
 }
 
 /* --- remote frees and the free slow path ---------------------------------- */
@@ -304,7 +275,7 @@ HAK_NOINLINE void hak_tcache_spill(unsigned cls)
 static void small_free_remote(hak_seg_t *seg, void *p)
 {
 	hak_slab_t *s = hak_slab_of(seg, p);
-	unsigned cls = seg->unit_cls[((uintptr_t)p - (uintptr_t)seg) >> HAK_UNIT_SHIFT];
+	unsigned cls = s->cls;
 	uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed);
 	do {
 		*(void **)p = (void *)(old & ~(uintptr_t)1);
@@ -314,9 +285,10 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 		/* We listed the slab: push it onto its heap's stack. Until then
 		 * the owner cannot drain (nor free) it. */
 		hak_heap_t *h = seg->owner;
+		hak_slab_t **link = &seg->rnext[s - seg->slabs];
 		hak_slab_t *top = atomic_load_explicit(&h->remote_slabs, memory_order_relaxed);
 		do {
-			s->rnext = top;
+			*link = top;
 		} while (!atomic_compare_exchange_weak_explicit(&h->remote_slabs, &top, s,
 								memory_order_release,
 								memory_order_relaxed));
@@ -347,15 +319,11 @@ void hak_thread_exit(void)
 	hak_heap_t *h = hak_tls.heap;
 	if (!h)
 		return;
-	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++) {
-		hak_tcache_t *tc = &hak_tls.c[c];
-		if (tc->head)
-			tcache_trim(h, tc, 0);
-		tc->cap = 0;
-	}
 	heap_drain_remote(h);
 	hak_l25_thread_flush();
-	hak_tcache_publish();
+	hak_counters_publish();
+	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
+		hak_tls.cur[c] = &hak_empty_slab;
 	h->tls = NULL;
 	hak_tls.heap = NULL;
 	hak_tls.state = HAK_TLS_EXITED;
