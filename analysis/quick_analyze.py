@@ -55,6 +55,7 @@ def run_table(args: argparse.Namespace) -> int:
     rs = results.load(args.paths)
     cells = table.summarise(rs.runs, args.baseline)
     title = "hakmem-bench results: " + rs.identity()
+    title += "".join(f"\nmade by: {cmd}" for cmd in rs.commands())
     sys.stdout.write(table.render(cells, rs.runs, args.baseline, args.format, title))
     return 0
 

@@ -5,7 +5,8 @@ A result directory, as `make run-suite` writes it, holds:
 - ``runs.jsonl``: one JSON object per run, appended run by run (preferred);
 - ``runs.csv``: the same rows flattened (used when the jsonl is absent);
 - ``meta.json``: the run's identity; every key optional. Used here: ``suite``,
-  ``start`` (or ``start_time``), ``git.revision``, ``git.dirty``, ``status``;
+  ``start`` (or ``start_time``), ``git.revision``, ``git.dirty``, ``status``,
+  ``command_line`` (or ``command``);
 - ``logs/``: per-run output, hakmem statistics and maybe learner traces
   (``logs/*learn*.jsonl`` or ``learn_trace*.jsonl`` at the top).
 
@@ -75,6 +76,11 @@ class ResultSet:
     def identity(self) -> str:
         """'suite default, 2026-11-21 20:00 UTC, git abc1234 (dirty)' per directory."""
         return "; ".join(describe_meta(m, d) for m, d in zip(self.meta, self.dirs))
+
+    def commands(self) -> list[str]:
+        """The command line that made each directory (meta.json), where recorded."""
+        return [str(m.get("command_line") or m.get("command")) for m in self.meta
+                if m.get("command_line") or m.get("command")]
 
     def learn_traces(self) -> list[Path]:
         """Learner trace files of every directory, sorted by path."""

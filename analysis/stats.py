@@ -23,7 +23,6 @@ import math
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy import stats as sps
 
 BOOT_RESAMPLES = 2000
 BOOT_SEED = 20261121
@@ -99,4 +98,6 @@ def mann_whitney_p(old: Sequence[float], new: Sequence[float]) -> float:
         return NAN
     if np.ptp(np.concatenate([np.asarray(old, float), np.asarray(new, float)])) == 0:
         return 1.0
+    from scipy import stats as sps  # only --compare needs scipy
+
     return float(sps.mannwhitneyu(old, new, alternative="two-sided").pvalue)

@@ -248,7 +248,7 @@ def render(cells: pd.DataFrame, runs: pd.DataFrame, baseline: str, fmt: str, tit
         return cells.drop(columns=["_values", "_rss"]).to_csv(index=False, float_format="%.6g")
     header, rows = table_header(baseline), display_rows(cells, baseline)
     md = fmt == "markdown"
-    lines = [title, ""] if title else []
+    lines = [title.replace("\n", "\n\n") if md else title, ""] if title else []
     lines += (markdown if md else align)(header, rows)
     lines += [""] + legend(baseline)
     lines += summary_lines(cells, runs, baseline, md)

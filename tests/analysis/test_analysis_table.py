@@ -159,3 +159,10 @@ def test_baseline_that_only_failed(tmp_path, synth, capsys):
     hakmem = next(ln.split() for ln in out.splitlines() if ln.startswith("w ") and " hakmem " in ln)
     assert code == 0 and hakmem[-1] == "-" and hakmem[-4] == "-"
     assert "no cell where mimalloc and another allocator both have ok runs" in out
+
+
+def test_title_names_the_command(tmp_path, synth, capsys):
+    meta = dict(synth.META, command_line="make run-suite THREADS=1,4")
+    d = synth.write_dir(tmp_path / "r", [synth.row("w", "mimalloc", 1, 0, 1.0)], meta=meta)
+    _, out, _ = run_cli([d], capsys)
+    assert out.splitlines()[1] == "made by: make run-suite THREADS=1,4"
