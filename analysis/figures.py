@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import EngFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 import plotstyle  # noqa: E402
 import results  # noqa: E402
@@ -108,6 +108,7 @@ def _ratio_figure(ctx: Context, col: str, lo: str, hi: str, what: str, better: s
         _grouped_bars(ax, groups, labels, lambda g, lbl: get(g, lbl, col),
                       lambda g, lbl: (get(g, lbl, lo), get(g, lbl, hi)))
         ax.axhline(1.0, color=plotstyle.colour(ctx.baseline), linewidth=1, linestyle="--")
+        ax.set_xlabel("workload", fontsize=8)
         ax.set_ylabel(f"{what} / {ctx.baseline}'s\n({better})", fontsize=9)
         ax.set_title(f"{t} thread{'s' if t != 1 else ''}", fontsize=10)
         for k, g in enumerate(groups):  # failed cells: say so where the bars would be
@@ -195,6 +196,7 @@ def fig_hakmem_phases(ctx: Context) -> FigureResult:
         ax.bar(names, shares[phase].to_numpy(), 0.7, bottom=bottom, label=phase, color=cmap(k % 20))
         bottom += shares[phase].to_numpy()
     ax.set_ylabel("share of profiled cycles (%)")
+    ax.set_xlabel("workload, threads", fontsize=8)
     ax.set_ylim(0, 100)
     ax.tick_params(axis="x", labelsize=8)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="phase")
@@ -225,6 +227,9 @@ def fig_latency(ctx: Context) -> FigureResult:
 
         _grouped_bars(ax, groups, labels, height, lambda g, lbl: (math.nan, math.nan))
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_ylabel("latency (ns, log scale)", fontsize=8)
         ax.set_xlabel("percentile", fontsize=8)
         ax.set_title(f"{w}, {t}T", fontsize=9)
