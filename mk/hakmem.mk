@@ -75,7 +75,7 @@ hakmem-docs: $(HAKMEM_DIR)/tools/gen_options_doc.py $(HAKMEM_DIR)/src/core/optio
 	$(PYTHON) $(HAKMEM_DIR)/tools/gen_options_doc.py $(HAKMEM_DIR)/src/core/options.def > $(HAKMEM_OPTIONS_DOC)
 
 # C unit tests: each tests/<name>.c links the debug archive (assertions on).
-HAKMEM_TEST_SRC := $(wildcard $(HAKMEM_DIR)/tests/*.c)
+HAKMEM_TEST_SRC := $(wildcard $(HAKMEM_DIR)/tests/*.c)  # test_*: unit tests; others: probes
 HAKMEM_TEST_BIN := $(patsubst $(HAKMEM_DIR)/tests/%.c,$(BUILD)/hakmem-tests/%,$(HAKMEM_TEST_SRC))
 HAKMEM_TEST_CFLAGS := -std=gnu11 -O1 -g -pthread -Wall -Wextra -Wno-alloc-size-larger-than -fno-builtin-malloc -fno-builtin-free \
 	-fno-builtin-calloc -fno-builtin-realloc

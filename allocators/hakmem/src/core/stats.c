@@ -74,10 +74,9 @@ static void stats_write(FILE *f)
 		   ", ");
 	stats_tier(f, "mid", ma, mf, LD(hak_stats.mid_refills), LD(hak_stats.mid_remote_frees),
 		   ", ");
-	stats_tier(f, "l25", la, lf, LD(hak_stats.l25_refills), LD(hak_stats.l25_remote_frees),
-		   ", ");
-	stats_tier(f, "large", ga, gf, LD(hak_stats.large_refills),
-		   LD(hak_stats.large_remote_frees), "");
+	/* spans have no owning thread: any thread frees them directly */
+	stats_tier(f, "l25", la, lf, LD(hak_stats.l25_refills), 0, ", ");
+	stats_tier(f, "large", ga, gf, LD(hak_stats.large_refills), 0, "");
 	fprintf(f,
 		"}, \"memory\": {\"bytes_mapped\": %llu, \"bytes_unmapped\": %llu, "
 		"\"bytes_purged\": %llu, \"peak_mapped\": %llu, \"mapped_now\": %lld}, ",

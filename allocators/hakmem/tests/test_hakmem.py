@@ -1,0 +1,312 @@
+"""hakmem's tests: the C unit tests, the statistics file, options, and real
+programs and every quick-suite workload running on hakmem.
+
+The C programs are built by `make hakmem-tests` (build/hakmem-tests/), the
+libraries by `make hakmem` (build/lib/); `make test` builds both first.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+BUILD = ROOT / "build"
+LIB = BUILD / "lib"
+TESTS_BIN = BUILD / "hakmem-tests"
+PY = "/usr/bin/python3"
+UNIT_TESTS = sorted(p.stem for p in HERE.glob("test_*.c"))
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path.relative_to(ROOT)} is not built; run 'make hakmem hakmem-tests'")
+    return path
+
+
+def run(argv, env_extra=None, preload: Path | None = None, timeout=120, **kw):
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("HAKMEM_") or k == "LD_PRELOAD":
+            del env[k]
+    if preload is not None:
+        env["LD_PRELOAD"] = str(preload)
+    env.update(env_extra or {})
+    return subprocess.run(argv, env=env, capture_output=True, timeout=timeout, **kw)
+
+
+def load_stats(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+# --- C unit tests -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", UNIT_TESTS)
+def test_c_unit(name):
+    exe = need(TESTS_BIN / name)
+    r = run([str(exe)], timeout=180)
+    assert r.returncode == 0, f"{name} failed:\n{r.stdout.decode()}\n{r.stderr.decode()}"
+    assert b"ok " in r.stdout
+
+
+# --- options --------------------------------------------------------------------
+
+
+def test_options_doc_is_generated_from_the_table():
+    gen = HERE.parent / "tools" / "gen_options_doc.py"
+    out = subprocess.run([sys.executable, str(gen), str(HERE.parent / "src/core/options.def")],
+                         capture_output=True, text=True, check=True).stdout
+    doc = ROOT / "docs" / "HAKMEM_OPTIONS.md"
+    assert doc.read_text() == out, "docs/HAKMEM_OPTIONS.md is stale; run 'make hakmem-docs'"
+    for name in ("HAKMEM_POOL_REFILL_BATCH", "HAKMEM_TINY_USE_SUPERSLAB", "HAKMEM_STATS_FILE",
+                 "HAKMEM_MODE", "HAKMEM_LEARN", "HAKMEM_WMAX_CANDIDATES_MID", "HAKMEM_TIMING"):
+        assert f"`{name}`" in out
+
+
+@pytest.mark.parametrize("var,value,range_text", [
+    ("HAKMEM_POOL_REFILL_BATCH", "9", "1 to 4"),
+    ("HAKMEM_POOL_REFILL_BATCH", "two", "1 to 4"),
+    ("HAKMEM_TARGET_HIT_MID", "0.99", "0.5 to 0.9"),
+    ("HAKMEM_LEARN", "maybe", "0 or 1"),
+    ("HAKMEM_WMAX_CANDIDATES_MID", "1.4,x", "comma-separated"),
+    ("HAKMEM_MODE", "turbo", "minimal, learning"),
+])
+def test_bad_option_warns_once_and_keeps_default(tmp_path, var, value, range_text):
+    exe = need(TESTS_BIN / "stats_probe")
+    out = tmp_path / "s.json"
+    r = run([str(exe), str(out)], {var: value})
+    assert r.returncode == 0
+    lines = [l for l in r.stderr.decode().splitlines() if var in l]
+    assert len(lines) == 1, r.stderr.decode()
+    assert range_text in lines[0] and "default" in lines[0]
+    cfg = load_stats(out)["config"]
+    defaults = {"HAKMEM_POOL_REFILL_BATCH": 2, "HAKMEM_TARGET_HIT_MID": 0.65, "HAKMEM_LEARN": False,
+                "HAKMEM_WMAX_CANDIDATES_MID": [1.4, 1.6, 1.8], "HAKMEM_MODE": ""}
+    assert cfg[var] == defaults[var]
+
+
+def test_good_options_are_applied_and_recorded(tmp_path):
+    exe = need(TESTS_BIN / "stats_probe")
+    out = tmp_path / "s.json"
+    r = run([str(exe), str(out)], {"HAKMEM_POOL_REFILL_BATCH": "3", "HAKMEM_WHALE_CACHE": "0",
+                                   "HAKMEM_WMAX_CANDIDATES_MID": "1.2,1.5", "HAKMEM_MODE": "minimal"})
+    assert r.returncode == 0 and r.stderr == b""
+    s = load_stats(out)
+    cfg = s["config"]
+    assert cfg["HAKMEM_POOL_REFILL_BATCH"] == 3
+    assert cfg["HAKMEM_WHALE_CACHE"] == 0
+    assert cfg["HAKMEM_WMAX_CANDIDATES_MID"] == [1.2, 1.5]
+    assert cfg["HAKMEM_MODE"] == "minimal"
+    assert s["counters"]["whale_hits"] == 0  # no whale cache: every Large block mapped
+
+
+def test_superslab_off_warns_that_there_is_no_other_backend(tmp_path):
+    exe = need(TESTS_BIN / "stats_probe")
+    r = run([str(exe), str(tmp_path / "s.json")], {"HAKMEM_TINY_USE_SUPERSLAB": "0"})
+    assert r.returncode == 0
+    assert r.stderr.decode().count("HAKMEM_TINY_USE_SUPERSLAB") == 1
+    assert load_stats(tmp_path / "s.json")["tiers"]["tiny"]["allocations"] > 0
+
+
+# --- statistics file --------------------------------------------------------------
+
+
+def test_stats_file_has_every_tier(tmp_path):
+    exe = need(TESTS_BIN / "stats_probe")
+    out = tmp_path / "s.json"
+    assert run([str(exe), str(out)]).returncode == 0
+    s = load_stats(out)
+    assert s["foreign_requests"] == 0
+    for tier in ("tiny", "mid", "l25", "large"):
+        t = s["tiers"][tier]
+        assert t["allocations"] > 0 and t["frees"] > 0, tier
+        assert set(t) == {"allocations", "frees", "refills", "remote_frees"}
+    assert s["tiers"]["tiny"]["remote_frees"] >= 1
+    m = s["memory"]
+    assert m["peak_mapped"] >= m["mapped_now"] > 0 and m["bytes_mapped"] > 0
+    assert "HAKMEM_POOL_REFILL_BATCH" in s["config"] and "learn" in s
+    assert s["allocations"] == sum(t["allocations"] for t in s["tiers"].values())
+
+
+def test_stats_file_at_exit_from_env_with_pid(tmp_path):
+    so = need(LIB / "libhakmem.so")
+    r = run(["/bin/true"], {"HAKMEM_STATS_FILE": str(tmp_path / "st-%p.json")}, preload=so)
+    assert r.returncode == 0
+    files = list(tmp_path.glob("st-*.json"))
+    assert len(files) == 1 and files[0].name != "st-%p.json"
+    assert load_stats(files[0])["build"] == "release"
+
+
+def test_unwritable_stats_file_is_one_clear_line(tmp_path):
+    so = need(LIB / "libhakmem.so")
+    r = run(["/bin/true"], {"HAKMEM_STATS_FILE": str(tmp_path / "missing" / "s.json")}, preload=so)
+    assert r.returncode == 0
+    err = r.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and "HAKMEM_STATS_FILE" in err[0]
+
+
+# --- builds ---------------------------------------------------------------------------
+
+
+def _defined(lib: Path, dynamic: bool) -> set[str]:
+    out = subprocess.run(["nm", "-D" if dynamic else "-g", "--defined-only", str(lib)],
+                         capture_output=True, text=True, check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if len(line.split()) >= 3}
+
+
+MALLOC_FAMILY = {"malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign",
+                 "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size"}
+
+
+def test_release_so_exports_malloc_family_and_hak_api_only():
+    syms = _defined(need(LIB / "libhakmem.so"), dynamic=True)
+    assert MALLOC_FAMILY <= syms
+    assert {"hak_malloc", "hak_free", "hak_alloc_at", "hak_stats_write", "hak_foreign_requests"} <= syms
+    internal = {s for s in syms if s.startswith("hak_") and s.startswith(("hak_seg", "hak_os", "hak_l25"))}
+    assert not internal, f"internal symbols leak: {internal}"
+
+
+def test_api_archive_has_no_malloc_exports():
+    syms = _defined(need(LIB / "libhakmem_api.a"), dynamic=False)
+    assert "hak_malloc" in syms
+    assert not (MALLOC_FAMILY & syms)
+
+
+def test_crash_message_on_sigsegv(tmp_path):
+    exe = need(TESTS_BIN / "stats_probe")
+    r = run([str(exe), str(tmp_path / "s.json"), "crash"])
+    assert r.returncode == -signal.SIGSEGV
+    assert "hakmem: fatal signal 11 at addr 0x0" in r.stderr.decode()
+
+
+def test_program_handlers_are_kept(tmp_path):
+    exe = need(TESTS_BIN / "stats_probe")
+    r = run([str(exe), str(tmp_path / "s.json"), "own-handler"])
+    assert r.returncode == 7 and b"hakmem:" not in r.stderr
+
+
+# --- real programs under LD_PRELOAD ----------------------------------------------------
+
+
+def _served(stats_dir: Path) -> list[dict]:
+    files = list(stats_dir.glob("*.json"))
+    assert files, "no statistics file was written"
+    stats = [load_stats(f) for f in files]
+    for s in stats:
+        assert s["foreign_requests"] == 0
+    assert max(s["allocations"] for s in stats) > 0
+    return stats
+
+
+def _compare_with_glibc(tmp_path, argv, stdin=None, min_allocs=1, cwd=None, env=None):
+    """Run argv (a list, or a function of "glibc"/"hakmem" giving one) under
+    glibc and under hakmem: same output, exit 0, hakmem's statistics prove it
+    served the run."""
+    so = need(LIB / "libhakmem.so")
+    argv_of = argv if callable(argv) else (lambda tag: argv)
+    ref = run(argv_of("glibc"), env, input=stdin, cwd=cwd)
+    assert ref.returncode == 0, ref.stderr.decode()
+    sd = tmp_path / "stats"
+    sd.mkdir()
+    got = run(argv_of("hakmem"), {**(env or {}), "HAKMEM_STATS_FILE": str(sd / "s-%p.json")},
+              preload=so, input=stdin, cwd=cwd)
+    assert got.returncode == 0, got.stderr.decode()
+    assert got.stdout == ref.stdout
+    assert got.stderr == ref.stderr
+    stats = _served(sd)
+    assert max(s["allocations"] for s in stats) >= min_allocs
+    return stats
+
+
+PY_WORK = r"""
+import random, time, collections
+random.seed(7)
+t0 = time.monotonic()
+total = 0
+rounds = 0
+while time.monotonic() - t0 < 2.5 or rounds < 3:
+    d = {}
+    for i in range(60000):
+        k = "key%d" % random.randrange(100000)
+        d.setdefault(k, []).append(str(i) * (i % 7))
+    words = " ".join(d).split()
+    c = collections.Counter(w[:4] for w in words)
+    big = [list(range(j % 50)) for j in range(20000)]
+    s = "".join(sorted(words)[:2000])
+    total += len(d) + len(c) + sum(map(len, big)) + len(s)
+    rounds += 1
+    del d, words, big
+random.seed(7)
+print("ok", rounds >= 3)
+"""
+
+
+def test_python_dicts_lists_strings(tmp_path):
+    # PYTHONMALLOC=malloc: every object goes through malloc, not pymalloc's arenas
+    stats = _compare_with_glibc(tmp_path, [PY, "-c", PY_WORK], min_allocs=1000000,
+                                env={"PYTHONMALLOC": "malloc"})
+    assert max(s["tiers"]["mid"]["allocations"] + s["tiers"]["l25"]["allocations"] for s in stats) > 0
+
+
+def test_sqlite3_100k_rows(tmp_path):
+    if not Path("/usr/bin/sqlite3").exists():
+        pytest.skip("sqlite3 is not installed (Debian package sqlite3)")
+    sql = ("create table t(a integer primary key, b text, c real);\n"
+           "with recursive n(x) as (select 1 union all select x+1 from n where x < 100000)\n"
+           "insert into t select x, printf('%08d-%s', x*7919 % 100003, hex(x)), x/3.0 from n;\n"
+           "create index tb on t(b);\n"
+           "select count(*), sum(a), min(b), max(b), round(avg(c), 3) from t;\n"
+           "select b from t where a % 9973 = 0 order by b;\n"
+           "select count(*) from t where b like '0001%';\n")
+    _compare_with_glibc(tmp_path, lambda tag: ["sqlite3", str(tmp_path / f"{tag}.sqlite")], stdin=sql.encode(),
+                        min_allocs=100000)
+
+
+def test_sort_large_file(tmp_path):
+    lines = [f"{(i * 2654435761) % 1000003:07d} line {i} {'x' * (i % 40)}\n" for i in range(300000)]
+    f = tmp_path / "big.txt"
+    f.write_text("".join(lines))
+    _compare_with_glibc(tmp_path, ["sort", "-S", "64M", str(f)])
+
+
+def test_git_log(tmp_path):
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    _compare_with_glibc(tmp_path, ["git", "--no-pager", "log", "--stat", "-n", "200"], cwd=ROOT)
+
+
+# --- every workload of the quick suite, built against hakmem ---------------------------------
+
+
+def _quick_cells():
+    sys.path.insert(0, str(ROOT / "runners"))
+    import bench_config  # noqa: E402
+
+    cfg = bench_config.load(ROOT / "bench.toml")
+    suite = cfg.suites["quick"]
+    for name in suite.workloads:
+        w = cfg.workloads[name]
+        args = list(w.args) + list(suite.args.get(name, [])) + ["--threads", "2"]
+        if w.length == "seconds":
+            args += ["--seconds", "0.2"]
+        yield pytest.param(w.program, args, id=name)
+
+
+@pytest.mark.parametrize("program,args", list(_quick_cells()))
+def test_quick_suite_workload_runs_on_hakmem(tmp_path, program, args):
+    exe = BUILD / "hakmem" / program
+    if not exe.exists():
+        pytest.skip(f"build/hakmem/{program} is not built (make workloads)")
+    out = tmp_path / "s.json"
+    r = run([str(exe)] + args, {"HAKMEM_STATS_FILE": str(out)}, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    s = load_stats(out)
+    assert s["foreign_requests"] == 0
+    assert s["allocations"] > 0
