@@ -24,12 +24,17 @@ class Progress:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.total, self.finished = total, 0
-        self.t0 = time.monotonic()
+        self.t0 = self.t_runs = time.monotonic()
         self.width = 0
 
+    def runs_begin(self) -> None:
+        """Warm-ups are over: the ETA counts from here."""
+        self.t_runs = time.monotonic()
+
     def _times(self) -> str:
-        elapsed = time.monotonic() - self.t0
-        eta = "?" if not self.finished else _clock(elapsed / self.finished * (self.total - self.finished))
+        now = time.monotonic()
+        elapsed, per_run = now - self.t0, (now - self.t_runs) / max(self.finished, 1)
+        eta = "?" if not self.finished else _clock(per_run * (self.total - self.finished))
         return f"elapsed {_clock(elapsed)}, ETA {eta}"
 
     def _line(self, text: str) -> None:

@@ -137,6 +137,7 @@ def run_suite_loop(plan: Plan, res: ResultDir, seed: int, progress_stream=None,
     try:
         if plan.options.timer == "direct" and plan.options.warmup > 0:
             warm_up(plan, list(dict.fromkeys(r.cell for r in pending)), res, progress)
+        progress.runs_begin()
         for run in pending:
             label = f"{run.cell.workload} {run.cell.label} t{run.cell.threads} rep {run.rep}"
             progress.start(label)

@@ -1,148 +1,23 @@
-"""Fixtures for the runner's tests: a fake workload and a bench.toml pointing at it.
-
-The fake (fake_workload.c, compiled once per session) reports as its
-allocator the name of the directory it is run from, so each test allocator
-gets its own bin/<identity>/ directory through bench.toml's `bindir`.
-"""
+"""Fixtures for the runner's tests: the fake workload and a tree with a bench.toml for it."""
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-RUNNER = HERE.parent.parent / "runners" / "run_suite.py"
-PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
-
-BENCH_TOML = """\
-[defaults]
-baseline = "sysa"
-suite = "basic"
-reps = 2
-timeout_s = 20
-
-[allocators.sysa]
-identity = "glibc"
-bindir = "bin/glibc"
-package = "libc6"
-
-[allocators.mima]
-identity = "mimalloc"
-bindir = "bin/mimalloc"
-package = "libmimalloc-dev"
-
-[allocators.hak]
-identity = "hakmem"
-bindir = "bin/hakmem"
-built_here = true
-
-[allocators.wrong]
-identity = "jemalloc"
-bindir = "bin/glibc"
-package = "libjemalloc-dev"
-
-[allocators.system]
-identity = "glibc"
-bindir = "bin/glibc"
-package = "libc6"
-
-[workloads.ok]
-program = "fake"
-args = ["--mode", "ok"]
-
-[workloads.timed]
-program = "fake"
-args = ["--mode", "ok"]
-length = "seconds"
-metric = "ns_per_op"
-
-[workloads.slow]
-program = "fake"
-args = ["--mode", "ok", "--sleep-ms", "150"]
-
-[workloads.crash]
-program = "fake"
-args = ["--mode", "crash"]
-
-[workloads.hang]
-program = "fake"
-args = ["--mode", "hang"]
-
-[workloads.silent]
-program = "fake"
-args = ["--mode", "silent"]
-
-[workloads.fail]
-program = "fake"
-args = ["--mode", "fail"]
-
-[suites.basic]
-workloads = ["ok", "timed"]
-threads = [1, 2]
-reps = 2
-runtime = 0.5
-
-[suites.basic.args]
-ok = ["--ops", "10"]
-
-[variants.v1]
-allocator = "hak"
-env = { HAKMEM_X = "1" }
-
-[variants.v2]
-allocator = "hak"
-env = { HAKMEM_X = "2" }
-
-[variants.pre]
-allocator = "sysa"
-preload = "lib/libempty.so"
-env = { PRE = "yes" }
-
-[larson_profiles.small]
-args = "2 8 128 1024 1 12345 T"
-"""
+from runner_helpers import HERE, make_tree
 
 
 @pytest.fixture(scope="session")
 def fake_program(tmp_path_factory) -> Path:
+    """fake_workload.c compiled once per session."""
     out = tmp_path_factory.mktemp("fake") / "fake"
     subprocess.run(["gcc", "-O1", "-o", str(out), str(HERE / "fake_workload.c")], check=True)
     return out
 
 
-def make_tree(path: Path, fake_program: Path) -> Path:
-    """path with bench.toml and bin/{glibc,mimalloc,hakmem}/fake."""
-    for identity in ("glibc", "mimalloc", "hakmem"):
-        d = path / "bin" / identity
-        d.mkdir(parents=True)
-        shutil.copy(fake_program, d / "fake")
-    (path / "bench.toml").write_text(BENCH_TOML)
-    return path
-
-
 @pytest.fixture
 def tree(tmp_path, fake_program) -> Path:
+    """tmp_path with bench.toml and bin/{glibc,mimalloc,hakmem}/fake."""
     return make_tree(tmp_path, fake_program)
-
-
-def run_suite(tree: Path, *args: str, out: str | Path = "out", timeout: float = 120,
-              config: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the runner on tree's bench.toml with result directory tree/out."""
-    argv = [PYTHON, str(RUNNER), "--config", str(config or tree / "bench.toml"), "--cflags=-O2",
-            "--progress", "runs"]
-    if out is not None:
-        argv += ["--out", str(tree / out)]
-    return subprocess.run(argv + list(args), capture_output=True, text=True, timeout=timeout)
-
-
-def rows(result_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (result_dir / "runs.jsonl").read_text().splitlines()]
-
-
-def pairs(rs: list[dict]) -> list[tuple]:
-    return [(r["workload"], r["label"], r["threads"], r["rep"]) for r in rs]

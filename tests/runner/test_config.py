@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 import bench_config
-from conftest import BENCH_TOML, PYTHON, run_suite
+from runner_helpers import BENCH_TOML, PYTHON, run_suite
 
 
 def _error(tmp_path, text: str) -> str:

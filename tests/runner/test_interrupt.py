@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import PYTHON, RUNNER, pairs, rows, run_suite
+from runner_helpers import PYTHON, RUNNER, pairs, rows, run_suite
 
 ARGS = ["--workloads", "slow", "--allocators", "sysa,mima", "--threads", "1,2", "--reps", "3",
         "--warmup", "0", "--seed", "3"]

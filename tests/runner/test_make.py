@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 import run_suite
-from conftest import PYTHON, RUNNER
+from runner_helpers import PYTHON, RUNNER
 
 VARS = {"THREADS": "1,4", "SUITE": "quick", "ALLOCATORS": "system,mimalloc", "WORKLOADS": "tiny_hot",
         "VARIANTS": "batch1", "REPS": "3", "RUNTIME": "0.5", "TIMEOUT": "9", "OUT": "/tmp/x y",

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import make_tree, pairs, rows, run_suite
+from runner_helpers import make_tree, pairs, rows, run_suite
 from records import csv_row
 
 FAULTS = "ok,crash,hang,silent,fail"
