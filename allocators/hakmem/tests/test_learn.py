@@ -159,6 +159,7 @@ def test_glue_off_is_pinned_and_silent(bins, tmp_path):
     assert not trace.exists()
     learn = json.loads(stats.read_text())["learn"]
     assert learn["enabled"] is False and learn["large_threshold"] == 1 << 20
+    assert learn["state"] == "OFF" and learn["evolution"] is False
     assert learn["mid"]["enabled"] is False and learn["mid"]["cap_changes"] == 0
 
 

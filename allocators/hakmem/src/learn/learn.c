@@ -398,7 +398,8 @@ void hak_learn_write_json(FILE *f)
 	fprintf(f, "\"learn\": {\"enabled\": %s, \"evolution_compiled\": %s, \"evolution\": %s",
 		L.on ? "true" : "false", HAK_EVOLUTION_COMPILED ? "true" : "false", L.evolve ? "true" : "false");
 	fprintf(f, ", \"large_threshold\": %zu, \"state\": \"%s\", \"strategy\": %zu",
-		hak_learn_large_threshold(), hak_evo_state_name(L.evo.state), hak_strategy_bytes[L.evo.leader]);
+		hak_learn_large_threshold(), L.evolve ? hak_evo_state_name(L.evo.state) : "OFF",
+		hak_strategy_bytes[L.evo.leader]);
 	fprintf(f, ", \"ticks\": %llu, \"decisions\": %llu, \"windows\": %llu",
 		(unsigned long long)atomic_load_explicit(&learn_ticks, memory_order_relaxed),
 		(unsigned long long)L.evo.decisions, (unsigned long long)L.evo.windows);
