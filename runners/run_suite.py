@@ -10,7 +10,8 @@ after one unrecorded warm-up per cell. Every run is one row of runs.jsonl
 (written at once) and runs.csv (at the end or on interruption); see
 records.py for the directory layout. Exit status: 0 when the suite is
 complete (failed runs are rows, not errors), 2 for a bad request, 130 when
-interrupted (resume with RESUME=<dir>).
+interrupted (resume with RESUME=<dir>), 1 when the result directory could not
+be written during the suite.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from suite import Interrupted, run_suite_loop
 REPO = Path(__file__).resolve().parent.parent
 EXIT_BAD_REQUEST = 2
 EXIT_INTERRUPTED = 130
+EXIT_WRITE_FAILED = 1
 
 
 def _list(text: str) -> list[str]:
@@ -171,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {w}", file=sys.stderr)
     res.write_meta(meta)
     seed = meta["shuffle_seed"]
-    print(f"suite {plan.suite}: {len(plan.cells)} cells x {plan.options.reps} reps, "
+    what = (f"Larson profile {plan.options.larson_profile} (suite {plan.suite})"
+            if plan.options.larson_profile else f"suite {plan.suite}")
+    print(f"{what}: {len(plan.cells)} cells x {plan.options.reps} reps, "
           f"shuffle seed {seed}, results in {res.path}", flush=True)
     tty = {"auto": None, "line": True, "runs": False}[args.progress]
     status, code = "complete", 0
@@ -180,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as e:
         status, code = "interrupted", EXIT_INTERRUPTED
         print(f"\n{e.signame}: stopped; every finished run is in {res.path}", flush=True)
+    except OSError as e:  # e.g. the disk filled up during the suite
+        print(f"\nerror: cannot write to {res.path} ({e.strerror}); every run recorded before is in "
+              f"runs.jsonl; free some space and resume with RESUME={res.path}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
     rows = res.write_csv()
     meta.update(status=status, end_time=_now(), rows=rows)
     res.write_meta(meta)

@@ -199,3 +199,26 @@ def test_progress_line_and_run_lines():
     p.done("b", "timeout")
     assert pipe.getvalue().splitlines()[0].startswith("[1/2] a ok ops_per_sec=1")
     assert len(pipe.getvalue().splitlines()) == 2 and "\r" not in pipe.getvalue()
+
+
+def test_disk_full_mid_suite_keeps_rows_and_says_resume(tree, monkeypatch, capsys):
+    import errno
+
+    import records
+    import run_suite as cli
+
+    real_append, calls = records.ResultDir.append, []
+
+    def append_then_fail(self, row):
+        calls.append(row)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_append(self, row)
+
+    monkeypatch.setattr(records.ResultDir, "append", append_then_fail)
+    code = cli.main(["--config", str(tree / "bench.toml"), "--out", str(tree / "out"), "--cflags=",
+                     "--progress", "runs", "--workloads", "ok", "--allocators", "sysa", "--threads", "1",
+                     "--reps", "3", "--warmup", "0"])
+    err = capsys.readouterr().err
+    assert code == 1 and "No space left on device" in err and f"RESUME={tree / 'out'}" in err
+    assert len(rows(tree / "out")) == 1
