@@ -91,6 +91,7 @@ static void evo_new_window(hak_evo_t *e)
 	}
 	hak_p2_init(&e->w50, 0.5);
 	hak_p2_init(&e->w90, 0.9);
+	e->relevant = 0;
 }
 
 void hak_evo_init(hak_evo_t *e, const hak_evo_params_t *p, int start, uint64_t seed)
@@ -115,6 +116,8 @@ void hak_evo_note_size(hak_evo_t *e, double bytes)
 {
 	hak_p2_add(&e->w50, bytes);
 	hak_p2_add(&e->w90, bytes);
+	if (bytes >= (double)hak_strategy_bytes[0])
+		e->relevant++;
 }
 
 int hak_evo_decide(hak_evo_t *e, double cost)
@@ -206,8 +209,12 @@ bool hak_evo_close_window(hak_evo_t *e, hak_evo_event_t *ev)
 	ev->old_state = e->state;
 	ev->reason = "";
 	e->windows++;
-	double cand_score;
-	int matches = e->state == HAK_EVO_FROZEN ? 0 : evo_play(e, &cand_score);
+	double cand_score = -1.0;
+	/* A window without a request of at least the smallest threshold is
+	 * one in which every strategy routed alike: its costs differ by noise
+	 * only, so it plays no matches and counts as the leader holding. */
+	bool evidence = e->relevant > 0;
+	int matches = e->state == HAK_EVO_FROZEN || !evidence ? 0 : evo_play(e, &cand_score);
 
 	switch (e->state) {
 	case HAK_EVO_LEARN: {
@@ -215,7 +222,7 @@ bool hak_evo_close_window(hak_evo_t *e, hak_evo_event_t *ev)
 		if (best != e->leader) {
 			e->leader = best;
 			e->streak = 0;
-		} else if (matches > 0) {
+		} else if (matches > 0 || !evidence) {
 			e->streak++;
 		}
 		if (e->streak >= e->prm.confirm_windows) {
@@ -225,7 +232,7 @@ bool hak_evo_close_window(hak_evo_t *e, hak_evo_event_t *ev)
 		break;
 	}
 	case HAK_EVO_CANARY:
-		if (cand_score < 0.0)
+		if (cand_score < 0.0 && evidence)
 			break; /* the two did not meet: no evidence either way */
 		if (cand_score == 1.0 && e->elo[e->candidate] > e->elo[e->leader]) {
 			e->leader = e->candidate;
@@ -233,22 +240,19 @@ bool hak_evo_close_window(hak_evo_t *e, hak_evo_event_t *ev)
 			evo_enter(e, HAK_EVO_LEARN, "canary beat the leader", ev);
 		} else if (++e->streak >= e->prm.canary_windows) {
 			e->candidate = -1;
-			e->ref50 = hak_p2_value(&e->w50);
-			e->ref90 = hak_p2_value(&e->w90);
+			bool sized = e->w50.count >= HAK_EVO_MIN_SIZES;
+			e->ref50 = sized ? hak_p2_value(&e->w50) : 0.0; /* 0: frozen without sizes */
+			e->ref90 = sized ? hak_p2_value(&e->w90) : 0.0;
 			evo_enter(e, HAK_EVO_FROZEN, "canary did not beat the leader", ev);
 		}
 		break;
 	case HAK_EVO_FROZEN: {
-		if (e->w50.count < 16)
+		if (e->w50.count < HAK_EVO_MIN_SIZES)
 			break; /* too few sizes this window to judge */
 		double p50 = hak_p2_value(&e->w50), p90 = hak_p2_value(&e->w90);
-		if (e->ref50 <= 0.0 || e->ref90 <= 0.0) { /* frozen without sizes: take them now */
-			e->ref50 = p50;
-			e->ref90 = p90;
-			break;
-		}
 		double f = e->prm.shift_factor;
-		bool shift = p50 > e->ref50 * f || p50 * f < e->ref50 || p90 > e->ref90 * f || p90 * f < e->ref90;
+		bool shift = e->ref50 <= 0.0 || e->ref90 <= 0.0 /* frozen without sizes: they appeared */
+			     || p50 > e->ref50 * f || p50 * f < e->ref50 || p90 > e->ref90 * f || p90 * f < e->ref90;
 		e->shifted = shift ? e->shifted + 1 : 0;
 		if (e->shifted >= e->prm.shift_windows) {
 			for (int i = 0; i < HAK_STRAT_COUNT; i++)

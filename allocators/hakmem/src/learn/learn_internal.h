@@ -103,6 +103,8 @@ double hak_rng_unit(uint64_t *s);
 /* evolution.c: LEARN -> CANARY -> FROZEN over the strategies             */
 /* ===================================================================== */
 
+#define HAK_EVO_MIN_SIZES 16 /* sizes a window needs to judge a shift */
+
 typedef enum {
 	HAK_EVO_LEARN,  /* epsilon-greedy exploration; matches every window */
 	HAK_EVO_CANARY, /* confirmed leader, a small share to the runner-up */
@@ -149,6 +151,7 @@ typedef struct {
 	unsigned streak;     /* windows the leader has held (LEARN) or the canary failed (CANARY) */
 	unsigned shifted;    /* FROZEN: consecutive windows past shift_factor */
 	hak_p2_t w50, w90;   /* this window's size quantiles */
+	uint64_t relevant;   /* this window's sizes >= the smallest threshold */
 	double ref50, ref90; /* size quantiles when FROZEN was entered */
 	uint64_t rng;        /* xorshift state */
 	uint64_t decisions;  /* total */

@@ -88,18 +88,26 @@ static void test_freeze_then_shift(uint64_t seed)
 	       hak_strategy_bytes[e.leader], m);
 }
 
-/* Equal strategies (sizes far below every threshold): it freezes on the
- * start strategy instead of wandering. */
-static void test_ties_keep_default(void)
+/* Sizes below every threshold: every strategy routes alike, so the
+ * evolution freezes on the start strategy within the confirmation windows
+ * (noise alone must not pick another one); when big sizes then appear it
+ * leaves FROZEN and finds their best threshold. */
+static void test_irrelevant_sizes_keep_default(void)
 {
 	hak_evo_params_t p;
 	hak_evo_params_default(&p);
 	hak_evo_t e;
 	hak_evo_init(&e, &p, HAK_STRAT_t2m, 42);
 	uint64_t rng = 99;
-	dist_t tiny = {64 << 10, 65 << 10};
-	long n = run_until(&e, tiny, &rng, MAX_DECISIONS, true);
-	CHECK(n > 0, "never FROZEN when every strategy costs the same");
+	dist_t mid = {64 << 10, 65 << 10}, small = {300 << 10, 900 << 10};
+	long n = run_until(&e, mid, &rng, MAX_DECISIONS, true);
+	long bound = (p.confirm_windows + p.canary_windows) * DECISIONS_PER_WINDOW;
+	CHECK(n > 0 && n <= bound, "FROZEN after %ld decisions on sizes no threshold sees, want <= %ld", n, bound);
+	CHECK(e.leader == HAK_STRAT_t2m, "frozen on %zu, want the start strategy", hak_strategy_bytes[e.leader]);
+	long out = run_until(&e, small, &rng, 5 * DECISIONS_PER_WINDOW, false);
+	CHECK(out > 0, "did not leave FROZEN when big sizes appeared");
+	long m = run_until(&e, small, &rng, MAX_DECISIONS, true);
+	CHECK(m > 0 && e.leader == HAK_STRAT_t1m, "after big sizes appeared frozen on %zu", hak_strategy_bytes[e.leader]);
 }
 
 /* CANARY sends about 5 % of decisions to the candidate; FROZEN none. */
@@ -126,7 +134,7 @@ int main(void)
 {
 	for (uint64_t seed = 1; seed <= 16; seed++)
 		test_freeze_then_shift(seed);
-	test_ties_keep_default();
+	test_irrelevant_sizes_keep_default();
 	test_canary_share();
 	return test_finish("test_learn_evolution");
 }
