@@ -1,6 +1,7 @@
 # Reliability: sanitizer builds, stress, fuzzing, API edge cases, real programs.
 #
-#   make check-asan                  hakmem (hak_ API) + stress + edge cases + workloads under ASan+UBSan
+#   make check-asan                  hakmem's unit tests, stress and edge cases (all through the
+#                                    hak_ API) and the threaded workloads under ASan+UBSan
 #   make check-tsan                  the same under ThreadSanitizer
 #   make stress [THREADS=16] [DURATION=60]   the stress program on hakmem's malloc
 #   make fuzz [FUZZ_SECONDS=60]      the libFuzzer target on hakmem's hak_ API
@@ -69,6 +70,12 @@ $(BUILD)/$(1)/%: $(REL_SRC)/%.c $(REL_HDR) $(BUILD)/$(1)/libhakmem_core.a
 	$(2) $(REL_CPPFLAGS) -DHAK_STRESS_USE_API -O1 -g -pthread -fno-builtin $(4) \
 	  -o $$@ $$< $(BUILD)/$(1)/libhakmem_core.a -lpthread -ldl -lm
 
+# One of hakmem's own C unit tests, its malloc calls renamed to hak_ calls.
+$(BUILD)/$(1)/hakmem-tests/%: allocators/hakmem/tests/%.c $(REL_SRC)/hak_api_remap.h $$(REL_HAKMEM_DEPS) $(BUILD)/$(1)/libhakmem_core.a
+	@mkdir -p $$(@D)
+	$(2) $$(HAKMEM_CPPFLAGS) -include $(REL_SRC)/hak_api_remap.h -O1 -g -pthread $(4) \
+	  -o $$@ $$< $(BUILD)/$(1)/libhakmem_core.a -lpthread -ldl -lm
+
 # A workload on the sanitizer's own malloc.
 $(BUILD)/$(1)/wl/%: workloads/%.c $$(WL_COMMON_SRC) $$(WL_COMMON_HDR)
 	@mkdir -p $$(@D)
@@ -84,9 +91,12 @@ $(eval $(call REL_SAN_VARIANT,fuzz,$(REL_CLANG),-fsanitize=fuzzer-no-link$(REL_C
 # hakmem's sources come from mk/hakmem.mk; without them only the glibc builds exist.
 REL_HAVE_HAKMEM := $(if $(strip $(HAKMEM_CORE_SRC)),yes)
 REL_WORKLOADS_HERE := $(wildcard $(patsubst %,workloads/%.c,$(REL_SAN_WORKLOADS)))
-REL_ASAN_BIN := $(if $(REL_HAVE_HAKMEM),$(BUILD)/asan/stress $(BUILD)/asan/api_edge) \
+REL_UNIT_TESTS := $(patsubst allocators/hakmem/tests/%.c,%,$(wildcard allocators/hakmem/tests/test_*.c))
+REL_ASAN_BIN := $(if $(REL_HAVE_HAKMEM),$(BUILD)/asan/stress $(BUILD)/asan/api_edge \
+    $(patsubst %,$(BUILD)/asan/hakmem-tests/%,$(REL_UNIT_TESTS))) \
   $(patsubst workloads/%.c,$(BUILD)/asan/wl/%,$(REL_WORKLOADS_HERE))
-REL_TSAN_BIN := $(if $(REL_HAVE_HAKMEM),$(BUILD)/tsan/stress) \
+REL_TSAN_BIN := $(if $(REL_HAVE_HAKMEM),$(BUILD)/tsan/stress \
+    $(patsubst %,$(BUILD)/tsan/hakmem-tests/%,$(REL_UNIT_TESTS))) \
   $(patsubst workloads/%.c,$(BUILD)/tsan/wl/%,$(REL_WORKLOADS_HERE))
 REL_FUZZ_BIN := $(if $(REL_HAVE_HAKMEM),$(if $(shell command -v $(REL_CLANG)),$(BUILD)/fuzz/fuzz_hakmem))
 REL_HAKMEM_BIN := $(if $(REL_HAVE_HAKMEM),$(REL_OUT)/stress_hakmem $(REL_OUT)/api_edge_hakmem)

@@ -1,6 +1,9 @@
 """Sanitizer builds: hakmem through its hak_ API, and the threaded workloads.
 
 ASan+UBSan and TSan own malloc, so:
+  - build/<san>/hakmem-tests/<test> is one of hakmem's own C unit tests with
+    its malloc calls renamed to hak_ calls (hak_api_remap.h), on hakmem's core
+    compiled with the sanitizer;
   - build/<san>/stress is the stress program calling hak_malloc & co. on
     hakmem's core compiled with the sanitizer: the sanitizer watches hakmem;
   - build/<san>/wl/<program> is a workload on the sanitizer's own malloc: the
@@ -23,8 +26,25 @@ THREADED_PROGRAMS = ("larson", "mid_mt", "cross_thread", "cache_scratch")
 STRESS = {True: (16, 60), False: (4, 5)}  # full?: (threads, seconds)
 
 
+# Unit tests that cannot mean anything under a sanitizer, with the reason.
+UNIT_TESTS_SKIPPED = {
+    ("tsan", "test_memory"): "it measures RSS, which ThreadSanitizer's shadow memory inflates",
+}
+UNIT_TESTS = sorted(p.stem for p in (ROOT / "allocators" / "hakmem" / "tests").glob("test_*.c"))
+
+
 def prefix(san: str) -> list[str]:
     return tsan_prefix() if san == "tsan" else []
+
+
+@pytest.mark.parametrize("san", SANITIZERS)
+@pytest.mark.parametrize("test", UNIT_TESTS)
+def test_hakmem_unit_test_under_sanitizer(san, test):
+    if (san, test) in UNIT_TESTS_SKIPPED:
+        pytest.skip(f"{test} under {san}: {UNIT_TESTS_SKIPPED[san, test]}")
+    exe = binary(f"{san}/hakmem-tests/{test}")
+    proc = run(prefix(san) + [exe], timeout=900, env=SANITIZER_ENV)
+    assert_sanitizer_clean(proc, f"hakmem's {test} under {san}")
 
 
 @pytest.mark.parametrize("san", SANITIZERS)
