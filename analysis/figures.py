@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The paper's figures, drawn from a result directory alone.
 
-    figures.py RESULTS [more dirs] [--out DIR] [--baseline mimalloc]
+    figures.py RESULTS [more dirs] [--out DIR] [--baseline mimalloc] [--only fig1_throughput_ratio,...]
 
 writes PNG and PDF files under RESULTS/figures/ (or --out):
 
@@ -311,10 +311,13 @@ FIGURES: list[tuple[str, Callable[[Context], FigureResult]]] = [
 ]
 
 
-def draw_all(ctx: Context, outdir: Path) -> list[tuple[str, list[Path] | str]]:
-    """Draw and save every figure; (name, written paths) or (name, reason skipped)."""
+def draw_all(ctx: Context, outdir: Path, only: list[str] | None = None) -> list[tuple[str, list[Path] | str]]:
+    """Draw and save every figure (or those named in `only`); (name, written
+    paths) or (name, reason skipped)."""
     done = []
     for name, draw in FIGURES:
+        if only and name not in only:
+            continue
         fig = draw(ctx)
         done.append((name, fig if isinstance(fig, str) else plotstyle.save(fig, outdir, name)))
     return done
@@ -327,14 +330,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", metavar="RESULTS", help="result directory (or its runs.jsonl / runs.csv)")
     p.add_argument("--out", type=Path, help="output directory (default: <first RESULTS>/figures)")
     p.add_argument("--baseline", default="mimalloc", help="allocator the ratios are against (default: mimalloc)")
+    p.add_argument("--only", metavar="NAMES", help="comma-separated figure names to draw (default: all)")
     args = p.parse_args(argv)
+    only = args.only.split(",") if args.only else None
+    unknown = sorted(set(only or []) - {name for name, _ in FIGURES})
+    if unknown:
+        p.error(f"unknown figure {', '.join(unknown)}; the figures are {', '.join(n for n, _ in FIGURES)}")
     try:
         rs = results.load(args.paths)
     except results.ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     outdir = args.out or rs.dirs[0] / "figures"
-    for name, what in draw_all(Context(rs, args.baseline), outdir):
+    for name, what in draw_all(Context(rs, args.baseline), outdir, only):
         if isinstance(what, str):
             print(f"skipped {name}: {what}")
         else:

@@ -12,8 +12,8 @@ import results
 NAMES = [name for name, _ in figures.FIGURES]
 
 
-def draw(capsys, result_dir: Path, out: Path) -> str:
-    assert figures.main([str(result_dir), "--out", str(out)]) == 0
+def draw(capsys, result_dir: Path, out: Path, only: str = "") -> str:
+    assert figures.main([str(result_dir), "--out", str(out)] + (["--only", only] if only else [])) == 0
     return capsys.readouterr().out
 
 
@@ -29,8 +29,15 @@ def test_every_figure_is_written(full_dir, tmp_path, capsys):
 def test_default_output_is_the_result_directory(tmp_path, synth, capsys):
     d = synth.write_dir(tmp_path / "r", synth.matrix(workloads=(("larson", "ops_per_sec"),), threads=(1,), reps=2,
                                                      timing=False))
-    draw_out = figures.main([str(d)])
-    assert draw_out == 0 and (d / "figures" / "fig1_throughput_ratio.png").is_file()
+    assert figures.main([str(d), "--only", "fig1_throughput_ratio"]) == 0
+    assert sorted(p.name for p in (d / "figures").iterdir()) == ["fig1_throughput_ratio.pdf",
+                                                                  "fig1_throughput_ratio.png"]
+
+
+def test_unknown_figure_name(full_dir, capsys):
+    with pytest.raises(SystemExit) as exc:
+        figures.main([str(full_dir), "--only", "fig9"])
+    assert exc.value.code == 2 and "unknown figure fig9" in capsys.readouterr().err
 
 
 def test_missing_data_skips_only_its_figure(tmp_path, synth, capsys):
@@ -57,7 +64,8 @@ def test_missing_data_skips_only_its_figure(tmp_path, synth, capsys):
 
 def test_no_baseline_skips_the_ratio_figures(tmp_path, synth, capsys):
     rows = [r for r in synth.matrix(reps=2, timing=False) if r["allocator"] != "mimalloc"]
-    out = draw(capsys, synth.write_dir(tmp_path / "r", rows), tmp_path / "figs")
+    out = draw(capsys, synth.write_dir(tmp_path / "r", rows), tmp_path / "figs",
+               only="fig1_throughput_ratio,fig2_scaling,fig3_rss_ratio")
     assert "skipped fig1_throughput_ratio: no ok mimalloc runs" in out
     assert "skipped fig3_rss_ratio: no ok mimalloc runs" in out
     assert (tmp_path / "figs" / "fig2_scaling.png").is_file()
@@ -71,8 +79,9 @@ def test_runner_style_flat_rows_and_failed_cells(tmp_path, synth, capsys):
                                     and r["threads"] == 1 and r["status"] == "ok")]
     d = synth.write_dir(tmp_path / "r", rows, flat_jsonl=True)
     assert "lat.p50" in results.load([d]).runs.columns
-    out = draw(capsys, d, tmp_path / "figs")
+    out = draw(capsys, d, tmp_path / "figs", only="fig1_throughput_ratio,fig5_latency,fig6_learner")
     assert [ln.split(":")[0] for ln in out.splitlines() if ln.startswith("skipped")] == ["skipped fig6_learner"]
+    assert (tmp_path / "figs" / "fig5_latency.png").is_file()
 
 
 def test_phase_shares(synth):

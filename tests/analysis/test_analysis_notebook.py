@@ -20,7 +20,8 @@ def test_first_cell_names_the_results():
 
 @pytest.mark.skipif(NBCONVERT is None, reason="jupyter-nbconvert is not installed (Debian's jupyter-nbconvert)")
 def test_notebook_executes(tmp_path, synth):
-    rows = synth.matrix(reps=3) + [synth.row("larson", "hakmem", 1, 9, 1.0, status="timeout")]
+    rows = synth.matrix(workloads=(("larson", "ops_per_sec"),), reps=3)
+    rows += [synth.row("larson", "hakmem", 1, 9, 1.0, status="timeout")]
     results_dir = synth.write_dir(tmp_path / "results", rows, trace=synth.learn_trace())
     env = {**os.environ, "HAKMEM_RESULTS": str(results_dir), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     proc = subprocess.run(
