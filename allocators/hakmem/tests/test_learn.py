@@ -167,6 +167,12 @@ def test_glue_concurrent_ticks(bins):
     run([bins["glue"], "threads"])
 
 
+def test_glue_fork_during_a_recomputation(bins):
+    """The child of a fork taken while another thread held the tick's lock
+    still learns (the lock is released in the child)."""
+    run([bins["glue"], "fork"])
+
+
 # --------------------------------------------------------------------------
 # the profile
 

@@ -17,6 +17,7 @@
  * Owns: hak_learn_* of learn.h, the trace lines, the "learn" statistics.
  * Does not own: the counters it reads (Mid tier, OS layer), the options.
  */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -243,6 +244,13 @@ static void learn_init_mid(uint64_t now_ns)
 	L.wmax = L.mid && c->wmax_learn;
 }
 
+/* A fork while another thread recomputed leaves the child with the lock
+ * taken by a thread it does not have: release it there. */
+static void learn_atfork_child(void)
+{
+	atomic_store_explicit(&learn_lock, 0, memory_order_relaxed);
+}
+
 void hak_learn_init(void)
 {
 	const hak_config_t *c = &hak_config;
@@ -262,6 +270,8 @@ void hak_learn_init(void)
 	hak_evo_init(&L.evo, &ep, start, now ^ 0x5DEECE66Dull);
 	learn_init_mid(now);
 
+	if (L.on)
+		pthread_atfork(NULL, NULL, learn_atfork_child);
 	if (L.on && c->learn_trace[0]) {
 		L.trace_fd = hak_trace_open(c->learn_trace);
 		hak_json_t j;

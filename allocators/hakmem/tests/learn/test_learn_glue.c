@@ -8,14 +8,20 @@
  *   test_learn_glue off TRACE STATS   HAKMEM_LEARN=0 with a pinned threshold:
  *                                     nothing moves, nothing is traced
  *   test_learn_glue threads           concurrent ticks on the real clock
+ *   test_learn_glue fork              fork while another thread recomputes:
+ *                                     the child still learns
  *
  * STATS gets `{` + hak_learn_write_json() + `}`; test_learn.py checks both
  * files' fields.
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../src/core/config.h"
 #include "../../src/learn/learn_internal.h"
@@ -160,6 +166,69 @@ static int run_off(const char *trace, const char *stats)
 	return 0;
 }
 
+/* fork() by one thread while another recomputes (it holds the lock): the
+ * child, which has no copy of that thread, must still learn on its ticks. */
+static _Atomic int holder_inside, forked;
+static _Atomic bool hold_armed;
+
+static uint64_t holding_clock(void)
+{
+	if (atomic_exchange(&hold_armed, false)) {
+		atomic_store(&holder_inside, 1);
+		while (!atomic_load(&forked))
+			; /* hold the lock until the fork happened */
+	}
+	return sim_ns += 1000000;
+}
+
+static void *holder(void *arg)
+{
+	(void)arg;
+	hak_learn_tick();
+	return NULL;
+}
+
+static uint64_t decisions_now(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	hak_learn_write_json(f);
+	fclose(f);
+	const char *d = strstr(text, "\"decisions\": ");
+	uint64_t n = d ? strtoull(d + 13, NULL, 10) : 0;
+	free(text);
+	return n;
+}
+
+static int run_fork(void)
+{
+	config_defaults();
+	hak_config.learn = true;
+	hak_learn_set_clock(holding_clock);
+	hak_learn_init();
+	for (int i = 0; i < 10; i++)
+		hak_learn_tick();
+	atomic_store(&hold_armed, true);
+	pthread_t th;
+	pthread_create(&th, NULL, holder, NULL);
+	while (!atomic_load(&holder_inside))
+		;
+	pid_t pid = fork();
+	if (pid == 0) {
+		uint64_t before = decisions_now();
+		for (int i = 0; i < 10; i++)
+			hak_learn_tick();
+		_exit(decisions_now() >= before + 10 ? 0 : 1);
+	}
+	atomic_store(&forked, 1);
+	pthread_join(th, NULL);
+	int status = 0;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork failed");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child of a fork during a recomputation stopped learning");
+	return 0;
+}
+
 static void *tick_thread(void *arg)
 {
 	(void)arg;
@@ -197,8 +266,10 @@ int main(int argc, char **argv)
 		run_off(argv[2], argv[3]);
 	else if (argc == 2 && !strcmp(argv[1], "threads"))
 		run_threads();
+	else if (argc == 2 && !strcmp(argv[1], "fork"))
+		run_fork();
 	else {
-		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s threads\n", argv[0], argv[0]);
+		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s threads|fork\n", argv[0], argv[0]);
 		return 2;
 	}
 	return test_finish("test_learn_glue");
