@@ -24,7 +24,7 @@ HAKMEM_CPPFLAGS := -I$(HAKMEM_DIR)/include -I$(HAKMEM_DIR)/src \
 	$(if $(filter 1,$(HAKMEM_EVOLUTION)),-DHAKMEM_FEATURE_EVOLUTION)
 # -fno-builtin-malloc etc.: the compiler must not turn malloc+memset into a
 # call to calloc (or similar) inside the allocator itself.
-HAKMEM_CFLAGS_COMMON := -std=gnu11 -g -pthread -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+HAKMEM_CFLAGS_COMMON := -std=gnu11 -g -pthread -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-semantic-interposition \
 	-fno-plt -Wall -Wextra -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
 	-fno-builtin-free -fno-stack-protector
 HAKMEM_CFLAGS_release := -O2 -DHAKMEM_BUILD_RELEASE -DNDEBUG
@@ -51,7 +51,7 @@ $(BUILD)/lib/libhakmem$(1).a: $(call hakmem_objs,$(2),$(HAKMEM_CORE_SRC) $(HAKME
 	rm -f $$@ && ar rcs $$@ $$^
 $(BUILD)/lib/libhakmem$(1).so: $(call hakmem_objs,$(2),$(HAKMEM_CORE_SRC) $(HAKMEM_OVERRIDE_SRC))
 	@mkdir -p $$(@D)
-	$(CC) -shared -pthread -Wl,-z,nodelete -Wl,--no-undefined -o $$@ $$^
+	$(CC) -shared -pthread -Wl,-z,nodelete -Wl,--no-undefined -Wl,-Bsymbolic-functions -o $$@ $$^
 endef
 $(eval $(call HAKMEM_LIB_RULES,,release))
 $(eval $(call HAKMEM_LIB_RULES,_debug,debug))

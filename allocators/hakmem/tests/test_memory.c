@@ -53,9 +53,9 @@ int main(void)
 	/* Mid: 96 MiB of 1-32 KiB blocks */
 	CHECK(churn(96 * MB, 1024, 32768, "mid") < 24 * MB);
 	OK("mid memory returned");
-	/* L2.5: 160 MiB of 40 KiB - 1 MiB blocks; the pool keeps at most 32 MiB,
+	/* L2.5: 160 MiB of 40 KiB - 1 MiB blocks; the pool keeps at most 8 MiB,
 	 * thread caches 2 blocks per class */
-	CHECK(churn(160 * MB, 40000, MB, "l25") < 48 * MB);
+	CHECK(churn(160 * MB, 40000, MB, "l25") < 24 * MB);
 	OK("l25 memory returned beyond the pool's bound");
 	/* Large: 256 MiB of 2-8 MiB blocks; the whale cache keeps at most 64 MiB */
 	CHECK(churn(256 * MB, 2 * MB, 8 * MB, "large") < 72 * MB);

@@ -89,6 +89,8 @@ void hak_l25_free(hak_seg_t *span)
 {
 	unsigned c = (unsigned)span->l25_cls;
 	HAK_STAT_INC(l25_frees);
+	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
+		(void)hak_heap_get(); /* registers the thread-exit flush */
 	if (hak_tls.state == HAK_TLS_LIVE && hak_tls.l25_count[c] < hak_config.l25_tls_blocks) {
 		span->span_next = hak_tls.l25_head[c];
 		hak_tls.l25_head[c] = span;

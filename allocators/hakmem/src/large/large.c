@@ -97,6 +97,18 @@ void hak_whale_put(hak_seg_t *span)
 	HAK_TIME_END(whale_put, t);
 }
 
+/* Mapping size for `n` bytes: pages, and from 2 MiB on in steps of 1/8 of
+ * the power of two below, so that blocks of similar size share whale
+ * entries (the pages past the request are never touched by it). */
+static size_t large_map_size(size_t n)
+{
+	n = hak_align_up(n, HAK_PAGE);
+	if (n < HAK_SEG_SIZE)
+		return n;
+	unsigned e = 63u - (unsigned)__builtin_clzll(n);
+	return hak_align_up(n, (size_t)1 << (e - 3));
+}
+
 void *hak_large_alloc(size_t size, size_t align)
 {
 	size_t off = HAK_SPAN_HDR, skew = 0, map_align = HAK_SEG_SIZE;
@@ -112,7 +124,7 @@ void *hak_large_alloc(size_t size, size_t align)
 		return NULL;
 	}
 	HAK_STAT_INC(large_allocs);
-	size_t map_size = hak_align_up(off + size, HAK_PAGE);
+	size_t map_size = large_map_size(off + size);
 	hak_seg_t *span = skew ? NULL : hak_whale_get(map_size);
 	if (span) {
 		HAK_STAT_INC(whale_hits);
@@ -122,7 +134,7 @@ void *hak_large_alloc(size_t size, size_t align)
 		return (uint8_t *)span + off;
 	}
 	HAK_TIME_BEGIN(t);
-	span = hak_span_map(size, off, map_align, skew);
+	span = hak_span_map(map_size - off, off, map_align, skew);
 	HAK_TIME_END(large_alloc, t);
 	if (!span) {
 		errno = ENOMEM;

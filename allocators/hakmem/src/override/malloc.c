@@ -15,7 +15,7 @@
 EXPORT void *malloc(size_t size)
 {
 	HAK_TIME_BEGIN(t);
-	void *p = hak_alloc_inline(size, (uintptr_t)__builtin_return_address(0));
+	void *p = hak_alloc_inline(size, 0);
 	HAK_TIME_END(hak_alloc, t);
 	return p;
 }
