@@ -44,6 +44,7 @@ static void scratch_run(wl_thread_t *t)
 {
 	size_t size = (size_t)opt_size;
 	uint64_t h = t->hash;
+	uint64_t base = wl_rng_next(&t->rng); /* the seed's mark on the values written */
 	free(t->user); /* the object the main thread allocated for this worker */
 	t->user = NULL;
 	for (uint64_t i = 0; i < t->ops_target; i++) {
@@ -51,7 +52,7 @@ static void scratch_run(wl_thread_t *t)
 		unsigned char *p = malloc(size);
 		if (__builtin_expect(!p, 0))
 			wl_oom(size);
-		memset(p, (int)(i & 0xff), size);
+		memset(p, (int)((base + i) & 0xff), size);
 		h = wl_hash_step(h, scratch_write(p, size, (uint64_t)opt_writes));
 		free(p);
 		wl_lat_end(&t->hist, t0);

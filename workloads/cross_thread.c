@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	cross_consumers = n / 2;
 	cross_producers = n - cross_consumers;
 	if (cross_consumers) {
-		cross_queues = wl_malloc(sizeof(wl_queue_t) * (size_t)cross_consumers);
+		cross_queues = wl_alloc_lines((size_t)cross_consumers, sizeof(wl_queue_t));
 		cross_left = wl_malloc(sizeof(atomic_int) * (size_t)cross_consumers);
 		for (int c = 0; c < cross_consumers; c++) {
 			atomic_init(&cross_queues[c].head, NULL);

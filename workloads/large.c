@@ -8,14 +8,16 @@
  * first and last cache lines and one byte per page. Metrics add
  * rss_end_kb, the resident size when the run ends (blocks still live).
  */
+#include <unistd.h>
+
 #include "bench.h"
 
 static int64_t opt_min_mb, opt_max_mb; /* MiB: size range */
 static int64_t opt_live;               /* slots per worker */
 
 static wl_opt_t large_opts[] = {
-	WL_INT("min-mb", &opt_min_mb, "2", 1, 1 << 26, "smallest block, MiB"),
-	WL_INT("max-mb", &opt_max_mb, "64", 1, 1 << 26, "largest block, MiB"),
+	WL_INT("min-mb", &opt_min_mb, "2", 1, 1 << 20, "smallest block, MiB"),
+	WL_INT("max-mb", &opt_max_mb, "64", 1, 1 << 20, "largest block, MiB"),
 	WL_INT("live", &opt_live, "4", 1, 4096, "blocks live per worker"),
 	WL_OPT_END,
 };
@@ -83,6 +85,15 @@ int main(int argc, char **argv)
 {
 	wl_bench_t *b = wl_bench_init(&large_prog, argc, argv);
 	wl_check_order(b, "min-mb", opt_min_mb, "max-mb", opt_max_mb);
+	/* Every page of a block is touched: a live set larger than the machine's
+	 * memory would not fail cleanly but call the kernel's OOM killer. */
+	int64_t ram_mb = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) >> 20;
+	int64_t worst_mb = opt_max_mb * (opt_live * b->threads + 1);
+	if (ram_mb > 0 && worst_mb > ram_mb)
+		wl_usage_error(b->prog->name, "options --max-mb x (--live x --threads + 1) = %lld MiB exceed "
+			       "this machine's %lld MiB of memory; give a smaller --max-mb or --live "
+			       "(use --limit-as-mb to test running out of memory).",
+			       (long long)worst_mb, (long long)ram_mb);
 	wl_bench_run(b, large_setup, large_run, large_teardown);
 	return wl_bench_finish(b);
 }

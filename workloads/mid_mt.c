@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 {
 	wl_bench_t *b = wl_bench_init(&mid_prog, argc, argv);
 	wl_check_order(b, "min", opt_min, "max", opt_max);
-	mid_states = wl_malloc(sizeof(mid_state_t) * (size_t)b->threads);
+	mid_states = wl_alloc_lines((size_t)b->threads, sizeof(mid_state_t));
 	for (int i = 0; i < b->threads; i++) {
 		atomic_init(&mid_states[i].inbox.head, NULL);
 		atomic_init(&mid_states[i].inbox.count, 0);

@@ -36,6 +36,7 @@ static void tiny_run(wl_thread_t *t)
 	void **slot = t->user;
 	size_t size = (size_t)opt_size;
 	uint64_t batch = (uint64_t)opt_batch, done = 0, h = t->hash;
+	uint64_t base = wl_rng_next(&t->rng); /* the seed's mark on the values written */
 	for (uint64_t round = 0; done < t->ops_target; round++) {
 		uint64_t n = t->ops_target - done < batch ? t->ops_target - done : batch;
 		uint64_t t0 = wl_lat_begin(round);
@@ -43,7 +44,7 @@ static void tiny_run(wl_thread_t *t)
 			void *p = malloc(size);
 			if (__builtin_expect(!p, 0))
 				wl_oom(size);
-			wl_touch(p, size, done + k);
+			wl_touch(p, size, base + done + k);
 			slot[k] = p;
 		}
 		for (uint64_t k = n; k-- > 0;) {

@@ -145,4 +145,16 @@ static inline void *wl_malloc(size_t size)
 	return p;
 }
 
+/* Zeroed array of n elements of `size` bytes aligned to a cache line (for
+ * types declared cache-line aligned); reports out of memory itself. */
+static inline void *wl_alloc_lines(size_t n, size_t size)
+{
+	void *p = NULL;
+	size_t bytes = (n * size + WL_LINE - 1) / WL_LINE * WL_LINE;
+	if (posix_memalign(&p, WL_LINE, bytes ? bytes : WL_LINE) != 0)
+		wl_oom_in("posix_memalign", bytes);
+	memset(p, 0, bytes);
+	return p;
+}
+
 #endif /* WL_BENCH_H */
