@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -185,6 +186,27 @@ def make_plan(cfg: Config, opts: Options) -> Plan:
     return plan
 
 
+def missing_link_libraries(link: str) -> list[str]:
+    """Names X of `-lX` flags in `link` that the compiler cannot find as libX.so or libX.a."""
+    cc = os.environ.get("CC", "gcc")
+    missing = []
+    for flag in link.split():
+        if not flag.startswith("-l"):
+            continue
+        name = flag[2:]
+        found = False
+        for file in (f"lib{name}.so", f"lib{name}.a"):
+            try:
+                out = subprocess.run([cc, f"-print-file-name={file}"], capture_output=True, text=True,
+                                     timeout=30).stdout.strip()
+            except (OSError, subprocess.SubprocessError):
+                return []  # no compiler to ask: the build will say it
+            found = found or os.path.isabs(out)
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def _usable(plan: Plan, allocator: str, variant: str, programs: list[str], explicit: bool) -> bool:
     """True if the column can run; False (with a warning) if it may be left out; else PlanError."""
     cfg = plan.config
@@ -197,6 +219,10 @@ def _usable(plan: Plan, allocator: str, variant: str, programs: list[str], expli
     elif not a.built_here and a.preload and not resolve(cfg, a.preload).exists():
         raise PlanError(f"{label}: the library {a.preload} is not installed; "
                         f"install the Debian package {a.package or '(see bench.toml)'}")
+    elif not a.built_here and not a.preload:
+        for lib in missing_link_libraries(a.link):
+            raise PlanError(f"{label}: the library lib{lib}.so (link {a.link!r}) is not installed; "
+                            f"install the Debian package {a.package or '(see bench.toml)'}")
     if not problem:
         owner = SYSTEM_BUILD if v and v.preload else allocator
         missing = [p for p in programs if not os.access(bindir(cfg, owner) / p, os.X_OK)]

@@ -94,3 +94,11 @@ def test_unbuilt_allocator_built_here_is_left_out_unless_named(tree):
     assert "hak" in p.stderr and "left out" in p.stderr
     p = run_suite(tree, "--allocators", "hak", out="out2")
     assert p.returncode == 2 and "not built" in p.stderr and "make" in p.stderr
+
+
+def test_missing_link_library_names_the_package(tree):
+    text = BENCH_TOML.replace('package = "libmimalloc-dev"',
+                              'package = "libnosuch-dev"\nlink = "-lhakmem_bench_nosuch -lm"')
+    (tree / "bench.toml").write_text(text)
+    p = run_suite(tree, "--allocators", "mima")
+    assert p.returncode == 2 and "libnosuch-dev" in p.stderr and "libhakmem_bench_nosuch.so" in p.stderr
