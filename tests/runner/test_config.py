@@ -79,14 +79,6 @@ def test_unknown_names_list_the_known_ones(tree, option, value, known):
     assert not (tree / "out" / "runs.jsonl").exists()
 
 
-def test_missing_preload_library_names_the_package(tree):
-    text = BENCH_TOML.replace('package = "libmimalloc-dev"',
-                              'package = "libmimalloc-dev"\npreload = "lib/libnosuch.so.2"')
-    (tree / "bench.toml").write_text(text)
-    p = run_suite(tree, "--allocators", "mima")
-    assert p.returncode == 2 and "libmimalloc-dev" in p.stderr and "libnosuch.so.2" in p.stderr
-
-
 def test_unbuilt_allocator_built_here_is_left_out_unless_named(tree):
     (tree / "bin" / "hakmem" / "fake").unlink()
     p = run_suite(tree, "--workloads", "ok", "--threads", "1", "--reps", "1", "--warmup", "0")
@@ -96,9 +88,13 @@ def test_unbuilt_allocator_built_here_is_left_out_unless_named(tree):
     assert p.returncode == 2 and "not built" in p.stderr and "make" in p.stderr
 
 
-def test_missing_link_library_names_the_package(tree):
-    text = BENCH_TOML.replace('package = "libmimalloc-dev"',
-                              'package = "libnosuch-dev"\nlink = "-lhakmem_bench_nosuch -lm"')
-    (tree / "bench.toml").write_text(text)
+
+@pytest.mark.parametrize("setting,package,library", [
+    ('package = "libmimalloc-dev"\npreload = "lib/libnosuch.so.2"', "libmimalloc-dev", "libnosuch.so.2"),
+    ('package = "libnosuch-dev"\nlink = "-lhakmem_bench_nosuch -lm"', "libnosuch-dev",
+     "libhakmem_bench_nosuch.so"),
+])
+def test_missing_library_names_the_package(tree, setting, package, library):
+    (tree / "bench.toml").write_text(BENCH_TOML.replace('package = "libmimalloc-dev"', setting))
     p = run_suite(tree, "--allocators", "mima")
-    assert p.returncode == 2 and "libnosuch-dev" in p.stderr and "libhakmem_bench_nosuch.so" in p.stderr
+    assert p.returncode == 2 and package in p.stderr and library in p.stderr
