@@ -206,6 +206,7 @@ typedef struct hak_tls {
 	uint8_t state;                   /* HAK_TLS_* */
 	uint8_t l25_count[HAK_L25_NCLS]; /* blocks in l25_head, per class */
 	void *l25_head[HAK_L25_NCLS];    /* thread-cached L2.5 spans, per class */
+	size_t l25_bytes;                /* bytes mapped by the thread-cached spans */
 } hak_tls_t;
 
 enum { HAK_TLS_NEW = 0, HAK_TLS_LIVE = 1, HAK_TLS_EXITED = 2 };
@@ -289,6 +290,10 @@ void hak_large_fork_child(void);
  * offset `off`; `align`/`skew` as hak_os_map_aligned. */
 hak_seg_t *hak_span_map(size_t size, size_t off, size_t align, size_t skew);
 void hak_span_unmap(hak_seg_t *span);
+/* Grow the Large block of `span` (user_off 64) to hold `size` bytes without
+ * copying: in place, else by moving its pages (mremap). The new block
+ * pointer, or NULL (span unchanged) when neither works. */
+void *hak_span_realloc(hak_seg_t *span, size_t size);
 
 /* ------------------------------------------------------------------------
  * Statistics (core/stats.c)

@@ -99,6 +99,12 @@ HAK_API void *hak_realloc(void *ptr, size_t size)
 	size_t old = hak_malloc_usable_size(ptr);
 	if (realloc_fits(ptr, old, size))
 		return ptr;
+	hak_seg_t *seg = hak_seg_of(ptr);
+	if (seg->kind == HAK_SEG_SPAN && size > old && size <= (size_t)PTRDIFF_MAX) {
+		void *n = hak_span_realloc(seg, size);
+		if (n)
+			return n;
+	}
 	void *n = hak_malloc(size);
 	if (!n)
 		return NULL;

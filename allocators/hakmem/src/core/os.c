@@ -6,9 +6,14 @@
  * of every system call. Does not own: when memory goes back (the tiers'
  * policies decide; see segment.c, l25.c, large.c).
  */
+#define _GNU_SOURCE /* mremap */
 #include "../hakmem_internal.h"
 
 #include <sys/mman.h>
+
+#ifndef MREMAP_FIXED
+#define MREMAP_FIXED 2
+#endif
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -99,6 +104,35 @@ void hak_os_purge(void *p, size_t size)
 	HAK_TIME_END(syscall_munmap, t);
 	HAK_STAT_ADD(bytes_purged, size);
 	HAK_STAT_INC(madvise_calls);
+}
+
+int hak_os_grow_in_place(void *p, size_t old, size_t new_size)
+{
+	HAK_TIME_BEGIN(t);
+	void *q = mremap(p, old, new_size, 0);
+	HAK_TIME_END(syscall_mmap, t);
+	if (q != p)
+		return -1;
+	os_account_map(new_size - old);
+	return 0;
+}
+
+void *hak_os_move(void *p, size_t old, size_t new_size, size_t align)
+{
+	void *target = hak_os_map_aligned(new_size, align, 0); /* the new place, reserved */
+	if (!target)
+		return NULL;
+	HAK_TIME_BEGIN(t);
+	void *q = mremap(p, old, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+	HAK_TIME_END(syscall_mmap, t);
+	if (q != target) {
+		hak_os_unmap(target, new_size);
+		return NULL;
+	}
+	/* the old range is gone: account it as unmapped */
+	HAK_STAT_ADD(bytes_unmapped, old);
+	atomic_fetch_sub_explicit(&hak_stats.cur_mapped, (int64_t)old, memory_order_relaxed);
+	return q;
 }
 
 void *hak_os_map_meta(size_t size)

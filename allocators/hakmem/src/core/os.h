@@ -24,6 +24,13 @@ void hak_os_unmap(void *p, size_t size);
 /* Give the pages of [p, p + size) back to the OS, keeping the mapping; they
  * read as zero afterwards. p and size page-aligned. */
 void hak_os_purge(void *p, size_t size);
+/* Grow the mapping [p, p + old) to [p, p + new) where it is, if the address
+ * space after it is free; 0 on success, -1 (nothing changed) otherwise. */
+int hak_os_grow_in_place(void *p, size_t old, size_t new_size);
+/* Move the mapping [p, p + old) with its pages (no copy) to a new place of
+ * `new_size` bytes aligned as hak_os_map_aligned(new_size, align, 0); the
+ * old range is gone afterwards. NULL (nothing changed) on failure. */
+void *hak_os_move(void *p, size_t old, size_t new_size, size_t align);
 /* Map `size` bytes of internal metadata (never returned). */
 void *hak_os_map_meta(size_t size);
 

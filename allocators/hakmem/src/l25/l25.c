@@ -5,8 +5,9 @@
  * unmapped, when freed.
  *
  * Owns: class mapping, a small per-thread cache per class
- * (HAKMEM_L25_TLS_BLOCKS), the shared pool per class bounded in bytes
- * (HAKMEM_L25_CACHE_MB; beyond it blocks are unmapped). Does not own:
+ * (HAKMEM_L25_TLS_BLOCKS, at most HAKMEM_L25_TLS_KB in all), the shared pool
+ * per class bounded in bytes (HAKMEM_L25_CACHE_MB; beyond it blocks are
+ * unmapped); a pool miss may take a block of the next class. Does not own:
  * mapping spans (large.c).
  *
  * Thread safety: the shared pool is under one lock; thread caches are the
@@ -32,6 +33,41 @@ size_t hak_l25_class_size(unsigned c)
 	return base + base * (c % 4 + 1) / 4;
 }
 
+/* Memory of freed blocks is fungible across classes: a pooled span of
+ * another class serves class c. The nearest larger one first, as it is
+ * (its resident pages are reused; realloc can grow into it; the pool's
+ * bound limits the excess), else the largest smaller one, grown in its
+ * 2 MiB slot (only the added pages are fresh). NULL when the pool is empty
+ * or the growth fails (the span is then unmapped). */
+static hak_seg_t *l25_pool_take_resized(unsigned c, size_t csize)
+{
+	hak_seg_t *span = NULL;
+	hak_lock(&l25_lock);
+	for (unsigned k = c + 2; !span && k < HAK_L25_NCLS; k++)
+		span = l25_pool[k];
+	for (unsigned k = c; !span && k-- > 0;)
+		span = l25_pool[k];
+	if (span) {
+		l25_pool[span->l25_cls] = span->span_next;
+		l25_pool_bytes -= span->map_size;
+	}
+	hak_unlock(&l25_lock);
+	if (!span)
+		return NULL;
+	span->fresh = 0;
+	if ((size_t)span->l25_cls > c)
+		return span; /* larger: serves as is (usable stays its class size) */
+	size_t new_map = hak_align_up(HAK_SPAN_HDR + csize, HAK_PAGE);
+	if (hak_os_grow_in_place(span, span->map_size, new_map) != 0) {
+		hak_span_unmap(span);
+		return NULL;
+	}
+	span->map_size = new_map;
+	span->l25_cls = (int32_t)c;
+	span->usable = csize;
+	return span;
+}
+
 void *hak_l25_alloc(size_t size)
 {
 	unsigned c = hak_l25_class(size);
@@ -41,14 +77,19 @@ void *hak_l25_alloc(size_t size)
 	if (span) {
 		hak_tls.l25_head[c] = span->span_next;
 		hak_tls.l25_count[c]--;
+		hak_tls.l25_bytes -= span->map_size;
 		span->fresh = 0;
 		return (uint8_t *)span + span->user_off;
 	}
+	/* the shared pool: this class, else the next (at most 25 % larger) */
 	hak_lock(&l25_lock);
-	span = l25_pool[c];
-	if (span) {
-		l25_pool[c] = span->span_next;
-		l25_pool_bytes -= span->map_size;
+	for (unsigned k = c; k < HAK_L25_NCLS && k <= c + 1; k++) {
+		span = l25_pool[k];
+		if (span) {
+			l25_pool[k] = span->span_next;
+			l25_pool_bytes -= span->map_size;
+			break;
+		}
 	}
 	hak_unlock(&l25_lock);
 	if (span) {
@@ -56,8 +97,13 @@ void *hak_l25_alloc(size_t size)
 		span->fresh = 0;
 		return (uint8_t *)span + span->user_off;
 	}
-	HAK_TIME_BEGIN(t);
 	size_t csize = hak_l25_class_size(c);
+	span = l25_pool_take_resized(c, csize);
+	if (span) {
+		HAK_STAT_INC(l25_pool_resized);
+		return (uint8_t *)span + span->user_off;
+	}
+	HAK_TIME_BEGIN(t);
 	span = hak_span_map(csize, HAK_SPAN_HDR, HAK_SEG_SIZE, 0);
 	HAK_TIME_END(l25_refill, t);
 	if (!span) {
@@ -91,10 +137,12 @@ void hak_l25_free(hak_seg_t *span)
 	HAK_STAT_INC(l25_frees);
 	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
 		(void)hak_heap_get(); /* registers the thread-exit flush */
-	if (hak_tls.state == HAK_TLS_LIVE && hak_tls.l25_count[c] < hak_config.l25_tls_blocks) {
+	if (hak_tls.state == HAK_TLS_LIVE && hak_tls.l25_count[c] < hak_config.l25_tls_blocks &&
+	    hak_tls.l25_bytes + span->map_size <= ((size_t)hak_config.l25_tls_kb << 10)) {
 		span->span_next = hak_tls.l25_head[c];
 		hak_tls.l25_head[c] = span;
 		hak_tls.l25_count[c]++;
+		hak_tls.l25_bytes += span->map_size;
 		return;
 	}
 	l25_pool_put(span);
@@ -112,6 +160,7 @@ void hak_l25_thread_flush(void)
 		hak_tls.l25_head[c] = NULL;
 		hak_tls.l25_count[c] = 0;
 	}
+	hak_tls.l25_bytes = 0;
 }
 
 void hak_l25_lock(void)

@@ -144,6 +144,48 @@ void *hak_large_alloc(size_t size, size_t align)
 	return (uint8_t *)span + off;
 }
 
+void *hak_span_realloc(hak_seg_t *span, size_t size)
+{
+	/* Only Large blocks: copying them costs more than moving page tables;
+	 * L2.5 blocks are cheaper to copy into pooled (already resident) ones. */
+	if (span->user_off != HAK_SPAN_HDR || span->l25_cls >= 0 ||
+	    size > HAK_L25_MAX * (size_t)1024)
+		return NULL;
+	bool to_large = size >= hak_learn_large_threshold() || size > HAK_L25_MAX;
+	size_t usable, new_map;
+	int32_t new_cls = -1;
+	if (to_large) {
+		new_map = large_map_size(HAK_SPAN_HDR + size);
+		usable = new_map - HAK_SPAN_HDR;
+	} else {
+		new_cls = (int32_t)hak_l25_class(size);
+		usable = hak_l25_class_size((unsigned)new_cls);
+		new_map = hak_align_up(HAK_SPAN_HDR + usable, HAK_PAGE);
+	}
+	if (new_map <= span->map_size)
+		return NULL;
+	hak_seg_t *ns = span;
+	if (hak_os_grow_in_place(span, span->map_size, new_map) != 0) {
+		ns = hak_os_move(span, span->map_size, new_map, HAK_SEG_SIZE);
+		if (!ns)
+			return NULL;
+	}
+	if (ns->l25_cls >= 0)
+		HAK_STAT_INC(l25_frees);
+	else
+		HAK_STAT_INC(large_frees);
+	if (to_large)
+		HAK_STAT_INC(large_allocs);
+	else
+		HAK_STAT_INC(l25_allocs);
+	HAK_STAT_INC(span_regrows);
+	ns->map_size = new_map;
+	ns->l25_cls = new_cls;
+	ns->usable = usable;
+	ns->fresh = 0;
+	return (uint8_t *)ns + HAK_SPAN_HDR;
+}
+
 void hak_large_free(hak_seg_t *span)
 {
 	HAK_STAT_INC(large_frees);
