@@ -25,7 +25,7 @@ static const wl_program_t scratch_prog = {
 		   "another thread, then allocates, writes and frees its own in a loop.",
 	.op = "One op = one malloc of --size bytes, --writes passes writing every byte, one free.",
 	.opts = scratch_opts,
-	.default_ops = "4000000",
+	.default_ops = "1500000",
 };
 
 /* Write every byte of p `writes` times; returns the final bytes' hash. */

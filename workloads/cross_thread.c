@@ -33,7 +33,7 @@ static const wl_program_t cross_prog = {
 	.summary = "cross_thread: producer threads allocate, consumer threads free (remote frees in bulk).",
 	.op = "One op = one block allocated by a producer and freed by a consumer.",
 	.opts = cross_opts,
-	.default_ops = "20000000",
+	.default_ops = "10000000",
 };
 
 static int cross_producers, cross_consumers; /* worker counts */

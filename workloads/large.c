@@ -27,7 +27,7 @@ static const wl_program_t large_prog = {
 	.summary = "large: 2-64 MiB blocks allocated, touched (lines and one byte per page) and freed in churn.",
 	.op = "One op = free one big block, malloc another and touch it.",
 	.opts = large_opts,
-	.default_ops = "60",
+	.default_ops = "30",
 };
 
 typedef struct large_slot {

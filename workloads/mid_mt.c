@@ -39,7 +39,7 @@ static const wl_program_t mid_prog = {
 	.summary = "mid_mt: 2-32 KiB blocks over several threads, a fraction freed by another thread.",
 	.op = "One op = one malloc of 2-32 KiB with the write of the block; its free (local or remote) comes later.",
 	.opts = mid_opts,
-	.default_ops = "5000000",
+	.default_ops = "2000000",
 };
 
 #define MID_DRAIN_EVERY 64 /* ops between drains of a worker's queue */

@@ -36,7 +36,7 @@ static const wl_program_t realloc_prog = {
 	.summary = "realloc: growing buffers (string builders, vectors) by repeated realloc to larger sizes.",
 	.op = "One op = one realloc to a larger size (or the malloc restarting a full buffer).",
 	.opts = realloc_opts,
-	.default_ops = "500000",
+	.default_ops = "200000",
 };
 
 typedef struct realloc_buf {

@@ -23,7 +23,7 @@ static const wl_program_t tiny_prog = {
 	.summary = "tiny_hot: one small size allocated and freed LIFO in a tight loop.",
 	.op = "One op = one malloc + free pair of --size bytes (the block is written and read back).",
 	.opts = tiny_opts,
-	.default_ops = "50000000",
+	.default_ops = "25000000",
 };
 
 static void tiny_setup(wl_thread_t *t)
