@@ -114,3 +114,14 @@ def test_help_lists_every_option(workloads, program):
     for opt in ("--threads", "--seed", "--limit-as-mb", "--help"):
         assert opt in run.stdout
     assert ("--ops" in run.stdout) or ("--seconds" in run.stdout)
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_params_hold_every_option_of_help(workloads, bench_config, program):
+    """The result line's params record every option's effective value, defaults included."""
+    import re
+    helped = set(re.findall(r"^  --([a-z0-9-]+)", workloads.run("system", program, ["--help"]).stdout, re.M))
+    helped.discard("help")
+    name = next(n for n, w in bench_config.workloads.items() if w.program == program)
+    params = workloads.run_workload("system", name, ["--threads", "1"]).result["params"]
+    assert set(params) == helped
