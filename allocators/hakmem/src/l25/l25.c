@@ -72,15 +72,29 @@ void *hak_l25_alloc(size_t size)
 {
 	unsigned c = hak_l25_class(size);
 	HAK_ASSERT(c < HAK_L25_NCLS && hak_l25_class_size(c) >= size);
-	HAK_STAT_INC(l25_allocs);
 	hak_seg_t *span = hak_tls.l25_head[c];
 	if (span) {
+		HAK_STAT_INC(l25_allocs);
 		hak_tls.l25_head[c] = span->span_next;
 		hak_tls.l25_count[c]--;
 		hak_tls.l25_bytes -= span->map_size;
 		span->fresh = 0;
 		return (uint8_t *)span + span->user_off;
 	}
+	/* From 1 MiB on, a cached Large mapping of similar size serves as well:
+	 * requests around the large threshold then share one region. */
+	if (size >= ((size_t)1 << 20)) {
+		span = hak_whale_get(hak_align_up(HAK_SPAN_HDR + size, HAK_PAGE));
+		if (span) { /* a Large block: counted, and later freed, as one */
+			HAK_STAT_INC(large_allocs);
+			HAK_STAT_INC(whale_hits);
+			span->fresh = 0;
+			span->user_off = HAK_SPAN_HDR;
+			span->usable = span->map_size - HAK_SPAN_HDR;
+			return (uint8_t *)span + HAK_SPAN_HDR;
+		}
+	}
+	HAK_STAT_INC(l25_allocs);
 	/* the shared pool: this class, else the next (at most 25 % larger) */
 	hak_lock(&l25_lock);
 	for (unsigned k = c; k < HAK_L25_NCLS && k <= c + 1; k++) {
