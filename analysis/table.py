@@ -63,9 +63,8 @@ def _cell_stats(group: pd.DataFrame) -> dict:
 def _add_ratios(cells: pd.DataFrame, baseline: str) -> None:
     """Fill the ratio columns of each cell against the baseline of its
     workload and thread count (in place)."""
-    cols = {c: math.nan for c in ("speed_ratio", "speed_lo", "speed_hi", "rss_ratio", "rss_lo_ratio", "rss_hi_ratio")}
-    for c, v in cols.items():
-        cells[c] = v
+    for c in ("speed_ratio", "speed_lo", "speed_hi", "rss_ratio", "rss_lo_ratio", "rss_hi_ratio"):
+        cells[c] = math.nan
     cells["speed_supported"] = False
     cells["rss_supported"] = False
     for (_, _), group in cells.groupby(["workload", "threads"], sort=False):
@@ -92,7 +91,8 @@ def summarise(runs: pd.DataFrame, baseline: str = "mimalloc") -> pd.DataFrame:
     threads, then label (baseline first). Columns: allocator, variant,
     metric, n_runs, n_ok, failures, median, ci_lo, ci_hi, rss_kb, rss_lo,
     rss_hi, speed_ratio (+ speed_lo/hi: bootstrap interval of the ratio),
-    speed_supported, rss_ratio (+ rss_lo_ratio/rss_hi_ratio), rss_supported.
+    speed_supported, rss_ratio (+ rss_lo_ratio/rss_hi_ratio), rss_supported,
+    and, for internal use, _values and _rss (the ok repetitions).
     Cells whose runs all failed have NaN medians and ratios."""
     rows = []
     for key, group in runs.groupby(CELL_KEYS, sort=False):
