@@ -114,7 +114,7 @@ REL_NEED_HAKMEM = @[ -n "$(REL_HAVE_HAKMEM)" ] || { echo "error: $@ needs hakmem
 # Full sanitizer checks: the pytest checks at their full length.
 check-asan: $(REL_ASAN_BIN)
 	$(REL_NEED_HAKMEM)
-	RELIABILITY_FULL=1 $(PYTHON) -m pytest -q $(REL_SRC)/test_sanitizers.py -k asan
+	RELIABILITY_FULL=1 $(PYTHON) -m pytest -q $(REL_SRC)/test_sanitizers.py $(REL_SRC)/test_api_edge.py -k asan
 
 check-tsan: $(REL_TSAN_BIN)
 	$(REL_NEED_HAKMEM)
