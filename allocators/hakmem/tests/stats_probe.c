@@ -5,6 +5,10 @@
  * contents and the option warnings. `stats_probe PATH crash` dereferences
  * NULL instead (crash-message test); `stats_probe PATH own-handler` does it
  * with its own SIGSEGV handler installed, which must be the one that runs.
+ * Other modes run one pattern whose counters test_hakmem.py checks:
+ *   l25-thread  a new thread's 64 KiB alloc/free cycles (its thread cache)
+ *   whale       alloc/free cycles of 2.0 - 2.24 MiB (whale reuse)
+ *   fungible    a freed 1 MiB block, then a 40 KiB request (pool reuse)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -24,15 +28,56 @@ static void *remote_free(void *p)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+static void *l25_cycles(void *arg)
 {
-	CHECK(argc >= 2);
-	if (argc > 2 && !strcmp(argv[2], "own-handler"))
-		signal(SIGSEGV, own_handler);
-	if (argc > 2) {
+	(void)arg;
+	for (int i = 0; i < 100; i++) {
+		void *p = malloc(65536);
+		CHECK(p);
+		memset(p, 1, 65536);
+		free(p);
+	}
+	return NULL;
+}
+
+static int special_mode(const char *path, const char *mode)
+{
+	if (!strcmp(mode, "l25-thread")) {
+		pthread_t t;
+		CHECK(pthread_create(&t, NULL, l25_cycles, NULL) == 0);
+		CHECK(pthread_join(t, NULL) == 0);
+	} else if (!strcmp(mode, "whale")) {
+		uint32_t s = 1;
+		for (int i = 0; i < 100; i++) {
+			s = s * 1103515245u + 12345u;
+			size_t n = (2u << 20) + (s >> 8) % (240u << 10);
+			char *p = malloc(n);
+			CHECK(p);
+			p[0] = p[n - 1] = 1;
+			free(p);
+		}
+	} else if (!strcmp(mode, "fungible")) {
+		void *big = malloc(1u << 20);
+		CHECK(big);
+		free(big);
+		void *small = malloc(40000);
+		CHECK(small);
+		free(small);
+	} else {
+		if (!strcmp(mode, "own-handler"))
+			signal(SIGSEGV, own_handler);
 		volatile int *null = NULL;
 		return *null;
 	}
+	CHECK(hak_stats_write(path) == 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	CHECK(argc >= 2);
+	if (argc > 2)
+		return special_mode(argv[1], argv[2]);
 	static const size_t sizes[] = {8, 100, 1000, 3000, 30000, 100000, 1u << 20, 5u << 20};
 	for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		for (int k = 0; k < 3; k++) {

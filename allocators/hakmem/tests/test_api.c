@@ -193,8 +193,32 @@ static void test_hak_api(void)
 	OK("hak_ API");
 }
 
+/* Allocation before main (constructors run before hakmem's own could). */
+static void *early[4];
+static const size_t early_sizes[4] = {24, 3000, 100000, 3u << 20};
+
+__attribute__((constructor(101))) static void early_alloc(void)
+{
+	for (int i = 0; i < 4; i++) {
+		early[i] = malloc(early_sizes[i]);
+		if (early[i])
+			pat_fill(early[i], early_sizes[i], 5);
+	}
+}
+
+static void test_before_main(void)
+{
+	for (int i = 0; i < 4; i++) {
+		CHECK(early[i] != NULL);
+		CHECK(pat_check(early[i], early_sizes[i], 5));
+		free(early[i]);
+	}
+	OK("allocation before main");
+}
+
 int main(void)
 {
+	test_before_main();
 	test_every_size();
 	test_boundaries();
 	test_calloc_zeroes_reused();

@@ -152,6 +152,38 @@ def test_unwritable_stats_file_is_one_clear_line(tmp_path):
     assert len(err) == 1 and "HAKMEM_STATS_FILE" in err[0]
 
 
+# --- counters that prove a policy works (each guards a fixed bug) ----------------------
+
+
+def _probe_counters(tmp_path, mode, env=None) -> dict:
+    exe = need(TESTS_BIN / "stats_probe")
+    out = tmp_path / "s.json"
+    r = run([str(exe), str(out), mode], env)
+    assert r.returncode == 0, r.stderr.decode()
+    return load_stats(out)["counters"]
+
+
+def test_l25_thread_cache_serves_a_thread_without_small_blocks(tmp_path):
+    # bug: a thread that never allocated a small block had no heap, so its
+    # L2.5 frees bypassed the thread cache and took the pool's lock each time
+    c = _probe_counters(tmp_path, "l25-thread", {"HAKMEM_L25_CACHE_MB": "0"})
+    assert c["l25_refills"] == 1 and c["l25_pool_hits"] == 0
+
+
+def test_whale_reuses_mappings_of_jittered_large_sizes(tmp_path):
+    # bug: mappings sized to the page missed the whale for slightly larger
+    # requests, so half of a 2 MiB +- 12 % churn paid mmap and page faults
+    c = _probe_counters(tmp_path, "whale")
+    assert c["whale_hits"] >= 95 and c["large_refills"] <= 5
+
+
+def test_l25_pool_memory_serves_other_classes(tmp_path):
+    # bug: a freed 1 MiB block could only serve 1 MiB requests, so growing
+    # buffers faulted in fresh memory while the pool held resident blocks
+    c = _probe_counters(tmp_path, "fungible", {"HAKMEM_L25_TLS_BLOCKS": "0"})
+    assert c["l25_refills"] == 1 and c["l25_pool_resized"] == 1
+
+
 # --- builds ---------------------------------------------------------------------------
 
 
