@@ -17,7 +17,7 @@
 
 const size_t hak_strategy_bytes[HAK_STRAT_COUNT] = {
 #define HAK_STRAT_BYTES(id, bytes) bytes,
-	HAK_LEARN_STRATEGIES(HAK_STRAT_BYTES)
+    HAK_LEARN_STRATEGIES(HAK_STRAT_BYTES)
 #undef HAK_STRAT_BYTES
 };
 
@@ -76,9 +76,12 @@ void hak_evo_params_default(hak_evo_params_t *p)
 const char *hak_evo_state_name(hak_evo_state_t s)
 {
 	switch (s) {
-	case HAK_EVO_LEARN: return "LEARN";
-	case HAK_EVO_CANARY: return "CANARY";
-	case HAK_EVO_FROZEN: return "FROZEN";
+	case HAK_EVO_LEARN:
+		return "LEARN";
+	case HAK_EVO_CANARY:
+		return "CANARY";
+	case HAK_EVO_FROZEN:
+		return "FROZEN";
 	}
 	return "?";
 }
@@ -241,7 +244,8 @@ bool hak_evo_close_window(hak_evo_t *e, hak_evo_event_t *ev)
 		} else if (++e->streak >= e->prm.canary_windows) {
 			e->candidate = -1;
 			bool sized = e->w50.count >= HAK_EVO_MIN_SIZES;
-			e->ref50 = sized ? hak_p2_value(&e->w50) : 0.0; /* 0: frozen without sizes */
+			e->ref50 =
+			    sized ? hak_p2_value(&e->w50) : 0.0; /* 0: frozen without sizes */
 			e->ref90 = sized ? hak_p2_value(&e->w90) : 0.0;
 			evo_enter(e, HAK_EVO_FROZEN, "canary did not beat the leader", ev);
 		}
@@ -251,12 +255,15 @@ bool hak_evo_close_window(hak_evo_t *e, hak_evo_event_t *ev)
 			break; /* too few sizes this window to judge */
 		double p50 = hak_p2_value(&e->w50), p90 = hak_p2_value(&e->w90);
 		double f = e->prm.shift_factor;
-		bool shift = e->ref50 <= 0.0 || e->ref90 <= 0.0 /* frozen without sizes: they appeared */
-			     || p50 > e->ref50 * f || p50 * f < e->ref50 || p90 > e->ref90 * f || p90 * f < e->ref90;
+		bool shift = e->ref50 <= 0.0 ||
+		             e->ref90 <= 0.0 /* frozen without sizes: they appeared */
+		             || p50 > e->ref50 * f || p50 * f < e->ref50 || p90 > e->ref90 * f ||
+		             p90 * f < e->ref90;
 		e->shifted = shift ? e->shifted + 1 : 0;
 		if (e->shifted >= e->prm.shift_windows) {
 			for (int i = 0; i < HAK_STRAT_COUNT; i++)
-				e->elo[i] = HAK_ELO_INITIAL; /* old evidence is about another distribution */
+				e->elo[i] = HAK_ELO_INITIAL; /* old evidence is about another
+				                                distribution */
 			evo_enter(e, HAK_EVO_LEARN, "size distribution shifted", ev);
 		}
 		break;

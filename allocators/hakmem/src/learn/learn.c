@@ -25,12 +25,13 @@
 #include "learn_internal.h"
 
 #define HAK_LEARN_MEM_NS_PER_MIB 0.05 /* ns per allocation a mapped MiB is worth */
-#define HAK_LEARN_MID_BAND 0.03       /* hit-rate dead zone around the target */
-#define HAK_LEARN_MID_CLASSES 64      /* Mid classes the learner can follow */
-#define HAK_LEARN_WASTE_WEIGHT 0.2    /* W_MAX score points per unit of mean slack */
-#define HAK_LEARN_WINDOW_DECISIONS 150 /* a window closes with at least this many decisions
-					* (each other strategy explored ~3 times)... */
-#define HAK_LEARN_WINDOW_STRETCH 8     /* ...or after this many window lengths */
+#define HAK_LEARN_MID_BAND       0.03 /* hit-rate dead zone around the target */
+#define HAK_LEARN_MID_CLASSES    64   /* Mid classes the learner can follow */
+#define HAK_LEARN_WASTE_WEIGHT   0.2  /* W_MAX score points per unit of mean slack */
+#define HAK_LEARN_WINDOW_DECISIONS                                                                 \
+	150                        /* a window closes with at least this many decisions            \
+	                            * (each other strategy explored ~3 times)... */
+#define HAK_LEARN_WINDOW_STRETCH 8 /* ...or after this many window lengths */
 
 _Atomic size_t hak_learn_large_threshold_cached = HAK_DEFAULT_LARGE_THRESHOLD;
 __thread hak_learn_sizes_t hak_learn_tls_sizes __attribute__((tls_model("initial-exec")));
@@ -51,25 +52,25 @@ static uint64_t learn_clock_monotonic(void)
 
 /* Everything below is written under learn_lock only (or before threads). */
 static struct {
-	bool on;                 /* HAKMEM_LEARN */
-	bool evolve;             /* strategies evolve (on and compiled in) */
-	bool mid;                /* the Mid pool learner runs */
-	bool wmax;               /* W_MAX trials run */
+	bool on;                  /* HAKMEM_LEARN */
+	bool evolve;              /* strategies evolve (on and compiled in) */
+	bool mid;                 /* the Mid pool learner runs */
+	bool wmax;                /* W_MAX trials run */
 	uint64_t (*now_ns)(void); /* the clock (tests inject theirs) */
-	uint64_t t0_ns;          /* hak_learn_init time */
-	uint64_t last_ns;        /* last recomputation */
-	uint64_t window_ns;      /* window length */
+	uint64_t t0_ns;           /* hak_learn_init time */
+	uint64_t last_ns;         /* last recomputation */
+	uint64_t window_ns;       /* window length */
 	uint64_t window_start_ns;
 	uint64_t window_start_decisions; /* evo.decisions when the window began */
-	uint64_t last_ticks;     /* learn_ticks at the last recomputation */
-	int trace_fd;            /* HAKMEM_LEARN_TRACE, or -1 */
+	uint64_t last_ticks;             /* learn_ticks at the last recomputation */
+	int trace_fd;                    /* HAKMEM_LEARN_TRACE, or -1 */
 	hak_evo_t evo;
 	hak_cap_params_t capp;
-	int nclass;              /* Mid classes followed */
+	int nclass; /* Mid classes followed */
 	hak_cap_class_t cap[HAK_LEARN_MID_CLASSES];
 	hak_wmax_params_t wmp;
 	hak_wmax_t wm;
-	unsigned wmax_applied;   /* permille */
+	unsigned wmax_applied; /* permille */
 	uint64_t wmax_trials, wmax_adopted;
 	uint64_t cap_changes;
 	uint64_t trace_lines;
@@ -110,9 +111,9 @@ static void trace_ratings(hak_json_t *j)
 	size_t a = 0, b = 0;
 	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
 		a += (size_t)snprintf(elo + a, sizeof elo - a, "%s\"%zu\": %.1f", i ? ", " : "{",
-				      hak_strategy_bytes[i], L.evo.elo[i]);
+		                      hak_strategy_bytes[i], L.evo.elo[i]);
 		b += (size_t)snprintf(cost + b, sizeof cost - b, "%s\"%zu\": %.4g", i ? ", " : "{",
-				      hak_strategy_bytes[i], L.evo.last_mean[i]);
+		                      hak_strategy_bytes[i], L.evo.last_mean[i]);
 	}
 	snprintf(elo + a, sizeof elo - a, "}");
 	snprintf(cost + b, sizeof cost - b, "}");
@@ -365,11 +366,12 @@ static void learn_tick_locked(void)
 		double cost = -1.0;
 		if (allocs > 0 && now > L.last_ns)
 			cost = (double)(now - L.last_ns) / (double)allocs +
-			       HAK_LEARN_MEM_NS_PER_MIB * (double)hak_learn_mapped_bytes() / (1024.0 * 1024.0);
+			       HAK_LEARN_MEM_NS_PER_MIB * (double)hak_learn_mapped_bytes() /
+			           (1024.0 * 1024.0);
 		learn_drain_sizes();
 		int next = hak_evo_decide(&L.evo, cost);
 		atomic_store_explicit(&hak_learn_large_threshold_cached, hak_strategy_bytes[next],
-				      memory_order_relaxed);
+		                      memory_order_relaxed);
 	}
 	L.last_ns = now;
 	L.last_ticks = ticks;
@@ -406,27 +408,32 @@ void hak_learn_write_json(FILE *f)
 {
 	/* Racy reads of a running learner are fine: the file is written at exit. */
 	fprintf(f, "\"learn\": {\"enabled\": %s, \"evolution_compiled\": %s, \"evolution\": %s",
-		L.on ? "true" : "false", HAK_EVOLUTION_COMPILED ? "true" : "false", L.evolve ? "true" : "false");
+	        L.on ? "true" : "false", HAK_EVOLUTION_COMPILED ? "true" : "false",
+	        L.evolve ? "true" : "false");
 	fprintf(f, ", \"large_threshold\": %zu, \"state\": \"%s\", \"strategy\": %zu",
-		hak_learn_large_threshold(), L.evolve ? hak_evo_state_name(L.evo.state) : "OFF",
-		hak_strategy_bytes[L.evo.leader]);
+	        hak_learn_large_threshold(), L.evolve ? hak_evo_state_name(L.evo.state) : "OFF",
+	        hak_strategy_bytes[L.evo.leader]);
 	fprintf(f, ", \"ticks\": %llu, \"decisions\": %llu, \"windows\": %llu",
-		(unsigned long long)atomic_load_explicit(&learn_ticks, memory_order_relaxed),
-		(unsigned long long)L.evo.decisions, (unsigned long long)L.evo.windows);
+	        (unsigned long long)atomic_load_explicit(&learn_ticks, memory_order_relaxed),
+	        (unsigned long long)L.evo.decisions, (unsigned long long)L.evo.windows);
 	fprintf(f, ", \"size_p50\": %.0f, \"size_p90\": %.0f", L.last_p50, L.last_p90);
 	fputs(", \"strategies\": [", f);
 	for (int i = 0; i < HAK_STRAT_COUNT; i++)
-		fprintf(f, "%s{\"threshold\": %zu, \"elo\": %.1f, \"cost_ns\": %.4g}", i ? ", " : "",
-			hak_strategy_bytes[i], L.evo.elo[i], L.evo.last_mean[i]);
+		fprintf(f, "%s{\"threshold\": %zu, \"elo\": %.1f, \"cost_ns\": %.4g}",
+		        i ? ", " : "", hak_strategy_bytes[i], L.evo.elo[i], L.evo.last_mean[i]);
 	fprintf(f, "], \"site_rules\": %u", hak_site_rules_count());
-	fprintf(f, ", \"mid\": {\"enabled\": %s, \"cap_changes\": %llu, \"classes\": [", L.mid ? "true" : "false",
-		(unsigned long long)L.cap_changes);
+	fprintf(f, ", \"mid\": {\"enabled\": %s, \"cap_changes\": %llu, \"classes\": [",
+	        L.mid ? "true" : "false", (unsigned long long)L.cap_changes);
 	for (int i = 0; i < L.nclass; i++)
-		fprintf(f, "%s{\"class\": %d, \"size\": %zu, \"cap\": %u, \"hit_rate\": %.4f, \"samples\": %llu, \"changes\": %u}",
-			i ? ", " : "", i, hak_mid_class_size(i), L.cap[i].cap, L.cap[i].hit_rate,
-			(unsigned long long)L.cap[i].samples, L.cap[i].changes);
-	fprintf(f, "], \"wmax\": %.3f, \"wmax_learn\": %s, \"wmax_trials\": %llu, \"wmax_adopted\": %llu}",
-		L.wmax_applied / 1000.0, L.wmax ? "true" : "false", (unsigned long long)L.wmax_trials,
-		(unsigned long long)L.wmax_adopted);
+		fprintf(f,
+		        "%s{\"class\": %d, \"size\": %zu, \"cap\": %u, \"hit_rate\": %.4f, "
+		        "\"samples\": %llu, \"changes\": %u}",
+		        i ? ", " : "", i, hak_mid_class_size(i), L.cap[i].cap, L.cap[i].hit_rate,
+		        (unsigned long long)L.cap[i].samples, L.cap[i].changes);
+	fprintf(
+	    f,
+	    "], \"wmax\": %.3f, \"wmax_learn\": %s, \"wmax_trials\": %llu, \"wmax_adopted\": %llu}",
+	    L.wmax_applied / 1000.0, L.wmax ? "true" : "false", (unsigned long long)L.wmax_trials,
+	    (unsigned long long)L.wmax_adopted);
 	fprintf(f, ", \"trace_lines\": %llu}", (unsigned long long)L.trace_lines);
 }

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HAK_LEARN_TICK_ALLOCS 1024 /* allocations per thread between ticks */
+#define HAK_LEARN_TICK_ALLOCS       1024              /* allocations per thread between ticks */
 #define HAK_DEFAULT_LARGE_THRESHOLD ((size_t)2 << 20) /* bytes: 2 MiB */
 /* Bounds of every threshold the learner may publish (its strategy table,
  * learn_internal.h): the L2.5 tier must serve sizes up to the maximum, and
@@ -78,13 +78,13 @@ void hak_learn_write_json(FILE *f);
 
 /* --- implemented by the Mid tier, used by the learner --- */
 int hak_mid_class_count(void);
-size_t hak_mid_class_size(int cls);                 /* bytes */
+size_t hak_mid_class_size(int cls);                               /* bytes */
 void hak_mid_counters(int cls, uint64_t *hits, uint64_t *misses); /* cumulative, all threads */
-unsigned hak_mid_get_cap(int cls);                  /* blocks cached per class */
+unsigned hak_mid_get_cap(int cls);                                /* blocks cached per class */
 void hak_mid_set_cap(int cls, unsigned cap);
-void hak_mid_set_wmax_permille(unsigned wmax);      /* 1400 = W_MAX 1.4 */
+void hak_mid_set_wmax_permille(unsigned wmax); /* 1400 = W_MAX 1.4 */
 
 /* --- the allocator's statistics the learner reads (learn_os.c) --- */
-size_t hak_learn_mapped_bytes(void);                /* bytes hakmem has mapped now */
+size_t hak_learn_mapped_bytes(void); /* bytes hakmem has mapped now */
 
 #endif /* HAK_LEARN_H */

@@ -34,20 +34,17 @@ void hak_learn_set_clock(uint64_t (*now_ns)(void));
 
 /* One row per strategy: id, threshold in bytes. Sorted ascending; the
  * default (HAK_DEFAULT_LARGE_THRESHOLD) must be a row. */
-#define HAK_LEARN_STRATEGIES(X)                                                \
-	X(t256k, (size_t)256 << 10)                                            \
-	X(t512k, (size_t)512 << 10)                                            \
-	X(t1m, (size_t)1 << 20)                                                \
-	X(t2m, (size_t)2 << 20) /* default: mimalloc's large threshold */      \
-	X(t4m, (size_t)4 << 20)                                                \
+#define HAK_LEARN_STRATEGIES(X)                                                                    \
+	X(t256k, (size_t)256 << 10)                                                                \
+	X(t512k, (size_t)512 << 10)                                                                \
+	X(t1m, (size_t)1 << 20)                                                                    \
+	X(t2m, (size_t)2 << 20) /* default: mimalloc's large threshold */                          \
+	X(t4m, (size_t)4 << 20)                                                                    \
 	X(t8m, (size_t)8 << 20)
 
-enum {
 #define HAK_STRAT_ENUM(id, bytes) HAK_STRAT_##id,
-	HAK_LEARN_STRATEGIES(HAK_STRAT_ENUM)
+enum { HAK_LEARN_STRATEGIES(HAK_STRAT_ENUM) HAK_STRAT_COUNT };
 #undef HAK_STRAT_ENUM
-	HAK_STRAT_COUNT
-};
 
 extern const size_t hak_strategy_bytes[HAK_STRAT_COUNT]; /* bytes per id */
 
@@ -129,25 +126,25 @@ void hak_evo_params_default(hak_evo_params_t *p);
 
 /* What a window close changed, for the trace. */
 typedef struct {
-	bool leader_changed;   /* the best-rated strategy is another one */
-	bool state_changed;    /* LEARN/CANARY/FROZEN moved */
+	bool leader_changed; /* the best-rated strategy is another one */
+	bool state_changed;  /* LEARN/CANARY/FROZEN moved */
 	int old_leader, new_leader;
 	hak_evo_state_t old_state, new_state;
-	const char *reason;    /* why the state moved (static string) */
+	const char *reason; /* why the state moved (static string) */
 } hak_evo_event_t;
 
 typedef struct {
 	hak_evo_params_t prm;
 	hak_evo_state_t state;
-	double elo[HAK_STRAT_COUNT];      /* ratings */
-	double cost_sum[HAK_STRAT_COUNT]; /* this window: summed costs */
-	double cost_sq[HAK_STRAT_COUNT];  /* this window: summed squared costs */
-	uint32_t n[HAK_STRAT_COUNT];      /* this window: decisions measured */
+	double elo[HAK_STRAT_COUNT];       /* ratings */
+	double cost_sum[HAK_STRAT_COUNT];  /* this window: summed costs */
+	double cost_sq[HAK_STRAT_COUNT];   /* this window: summed squared costs */
+	uint32_t n[HAK_STRAT_COUNT];       /* this window: decisions measured */
 	double last_mean[HAK_STRAT_COUNT]; /* mean cost in the last window it played (0: none) */
-	int active;          /* strategy of the decision in progress */
-	int leader;          /* best-rated (confirmed in CANARY/FROZEN) */
-	int candidate;       /* CANARY: the runner-up under test; else -1 */
-	int explore;         /* LEARN: the strategy explored last */
+	int active;                        /* strategy of the decision in progress */
+	int leader;                        /* best-rated (confirmed in CANARY/FROZEN) */
+	int candidate;                     /* CANARY: the runner-up under test; else -1 */
+	int explore;                       /* LEARN: the strategy explored last */
 	unsigned streak;     /* windows the leader has held (LEARN) or the canary failed (CANARY) */
 	unsigned shifted;    /* FROZEN: consecutive windows past shift_factor */
 	hak_p2_t w50, w90;   /* this window's size quantiles */
@@ -176,7 +173,7 @@ const char *hak_evo_state_name(hak_evo_state_t s);
 /* site_rules.c: direct-mapped call-site -> tier table                   */
 /* ===================================================================== */
 
-#define HAK_SITE_RULES 256   /* entries; a power of two */
+#define HAK_SITE_RULES   256 /* entries; a power of two */
 #define HAK_SITE_CONFIRM 4   /* consistent notes before a rule is used */
 
 /* Hash of a call site to a table index (multiply and shift, no division). */
@@ -194,54 +191,55 @@ unsigned hak_site_rules_count(void);
 /* ===================================================================== */
 
 typedef struct {
-	double target;         /* hit rate aimed at (HAKMEM_TARGET_HIT_MID) */
-	double band;           /* dead zone half-width: no change inside target +- band */
-	unsigned step;         /* CAP change per step (HAKMEM_CAP_STEP_MID) */
-	unsigned cap_min;      /* blocks (HAKMEM_CAP_MIN_MID) */
-	unsigned cap_max;      /* blocks (HAKMEM_CAP_MAX_MID) */
-	double dwell_s;        /* seconds a CAP holds before the next change */
-	uint64_t min_samples;  /* hits + misses needed before a decision */
+	double target;        /* hit rate aimed at (HAKMEM_TARGET_HIT_MID) */
+	double band;          /* dead zone half-width: no change inside target +- band */
+	unsigned step;        /* CAP change per step (HAKMEM_CAP_STEP_MID) */
+	unsigned cap_min;     /* blocks (HAKMEM_CAP_MIN_MID) */
+	unsigned cap_max;     /* blocks (HAKMEM_CAP_MAX_MID) */
+	double dwell_s;       /* seconds a CAP holds before the next change */
+	uint64_t min_samples; /* hits + misses needed before a decision */
 } hak_cap_params_t;
 
 typedef struct {
-	unsigned cap;          /* current CAP, blocks */
-	uint64_t base_hits;    /* cumulative counters at the start of the sample */
+	unsigned cap;       /* current CAP, blocks */
+	uint64_t base_hits; /* cumulative counters at the start of the sample */
 	uint64_t base_misses;
-	double last_change_s;  /* time of the last CAP change (seconds) */
-	int last_dir;          /* +1 / -1: direction of the last change, 0: none */
-	unsigned backoff;      /* dwell multiplier after a reversal (1, 2, 4, 8) */
-	unsigned step_shift;   /* the step is halved this many times (reversals) */
-	unsigned too_low;      /* CAPs at or below it measured below the band (0: none) */
-	unsigned too_high;     /* CAPs at or above it measured above the band (0: none) */
-	unsigned changes;      /* CAP changes made */
-	double hit_rate;       /* of the last decided sample */
-	uint64_t samples;      /* of the last decided sample */
+	double last_change_s; /* time of the last CAP change (seconds) */
+	int last_dir;         /* +1 / -1: direction of the last change, 0: none */
+	unsigned backoff;     /* dwell multiplier after a reversal (1, 2, 4, 8) */
+	unsigned step_shift;  /* the step is halved this many times (reversals) */
+	unsigned too_low;     /* CAPs at or below it measured below the band (0: none) */
+	unsigned too_high;    /* CAPs at or above it measured above the band (0: none) */
+	unsigned changes;     /* CAP changes made */
+	double hit_rate;      /* of the last decided sample */
+	uint64_t samples;     /* of the last decided sample */
 } hak_cap_class_t;
 
 typedef struct {
-	bool changed;          /* CAP moved */
-	bool decided;          /* a sample was complete (hit_rate valid) */
+	bool changed; /* CAP moved */
+	bool decided; /* a sample was complete (hit_rate valid) */
 	unsigned old_cap, new_cap;
 	double hit_rate;
 	uint64_t samples;
 } hak_cap_event_t;
 
-void hak_cap_class_init(hak_cap_class_t *c, unsigned cap, uint64_t hits, uint64_t misses, double now_s);
+void hak_cap_class_init(hak_cap_class_t *c, unsigned cap, uint64_t hits, uint64_t misses,
+                        double now_s);
 /* Given the class's cumulative hit and miss counters at time now_s, decide
  * its CAP: returns the CAP to apply (maybe unchanged) and fills ev. */
-unsigned hak_cap_update(hak_cap_class_t *c, const hak_cap_params_t *p, uint64_t hits, uint64_t misses,
-			double now_s, hak_cap_event_t *ev);
+unsigned hak_cap_update(hak_cap_class_t *c, const hak_cap_params_t *p, uint64_t hits,
+                        uint64_t misses, double now_s, hak_cap_event_t *ev);
 
 #define HAK_WMAX_MAX_CANDIDATES 8
 
 typedef struct {
 	unsigned cand[HAK_WMAX_MAX_CANDIDATES]; /* W_MAX values to try, permille */
 	int ncand;
-	double trial_s;     /* seconds per trial (HAKMEM_WMAX_TRIAL_SEC) */
-	bool canary;        /* alternate current/candidate inside a trial */
-	double adopt_pct;   /* relative margin the candidate's score must win by */
-	double waste_weight; /* score points per unit of mean rounding slack */
-	double slice_s;     /* canary: seconds per arm before switching */
+	double trial_s;       /* seconds per trial (HAKMEM_WMAX_TRIAL_SEC) */
+	bool canary;          /* alternate current/candidate inside a trial */
+	double adopt_pct;     /* relative margin the candidate's score must win by */
+	double waste_weight;  /* score points per unit of mean rounding slack */
+	double slice_s;       /* canary: seconds per arm before switching */
 	uint64_t min_samples; /* per arm, for a verdict */
 } hak_wmax_params_t;
 
@@ -249,20 +247,20 @@ typedef enum { HAK_WMAX_IDLE, HAK_WMAX_TRIAL, HAK_WMAX_DONE } hak_wmax_phase_t;
 
 typedef struct {
 	hak_wmax_phase_t phase;
-	unsigned current;          /* adopted W_MAX, permille */
-	int next;                  /* next candidate index to try */
-	unsigned trying;           /* candidate of the running trial, permille */
-	bool adopted_this_cycle;   /* a full cycle without adoption ends the trials */
-	int arm;                   /* 0: current, 1: candidate (what is applied now) */
-	double arm_start_s;        /* when the applied arm started */
+	unsigned current;        /* adopted W_MAX, permille */
+	int next;                /* next candidate index to try */
+	unsigned trying;         /* candidate of the running trial, permille */
+	bool adopted_this_cycle; /* a full cycle without adoption ends the trials */
+	int arm;                 /* 0: current, 1: candidate (what is applied now) */
+	double arm_start_s;      /* when the applied arm started */
 	double trial_start_s;
-	uint64_t base_hits, base_misses;      /* cumulative at the arm's start */
-	uint64_t hits[2], misses[2];          /* per arm, this trial */
+	uint64_t base_hits, base_misses; /* cumulative at the arm's start */
+	uint64_t hits[2], misses[2];     /* per arm, this trial */
 } hak_wmax_t;
 
 typedef struct {
-	bool verdict;          /* a trial ended */
-	bool adopted;          /* ... and the candidate won */
+	bool verdict;                           /* a trial ended */
+	bool adopted;                           /* ... and the candidate won */
 	unsigned old_wmax, new_wmax, candidate; /* permille */
 	double score_current, score_candidate;
 	uint64_t samples_current, samples_candidate;
@@ -273,8 +271,8 @@ double hak_wmax_score(const hak_wmax_params_t *p, uint64_t hits, uint64_t misses
 void hak_wmax_init(hak_wmax_t *w, unsigned current);
 /* Advance the trials with the Mid pool's cumulative hits/misses (all
  * classes) at now_s; returns the W_MAX to apply (permille). */
-unsigned hak_wmax_step(hak_wmax_t *w, const hak_wmax_params_t *p, uint64_t hits, uint64_t misses, double now_s,
-		       hak_wmax_event_t *ev);
+unsigned hak_wmax_step(hak_wmax_t *w, const hak_wmax_params_t *p, uint64_t hits, uint64_t misses,
+                       double now_s, hak_wmax_event_t *ev);
 
 /* ===================================================================== */
 /* trace.c: JSON building without malloc, and the trace file              */
@@ -287,17 +285,17 @@ typedef struct {
 	bool full;      /* something did not fit: the object was cut */
 } hak_json_t;
 
-void hak_json_begin(hak_json_t *j);              /* "{" */
+void hak_json_begin(hak_json_t *j); /* "{" */
 void hak_json_str(hak_json_t *j, const char *key, const char *val);
 void hak_json_num(hak_json_t *j, const char *key, double val);
 void hak_json_u64(hak_json_t *j, const char *key, uint64_t val);
 void hak_json_bool(hak_json_t *j, const char *key, bool val);
 /* A member whose value is already JSON text (an array or object). */
 void hak_json_raw(hak_json_t *j, const char *key, const char *json);
-void hak_json_end(hak_json_t *j);                /* "}" */
+void hak_json_end(hak_json_t *j); /* "}" */
 
 /* The trace file: one JSON object per line. fd -1: off. */
-int hak_trace_open(const char *path);            /* fd, or -1 with a warning */
+int hak_trace_open(const char *path); /* fd, or -1 with a warning */
 /* Write j and a newline to fd in one write(2); a no-op when fd < 0. */
 void hak_trace_write(int fd, const hak_json_t *j);
 

@@ -33,7 +33,8 @@
 /* CAP per class                                                         */
 /* ===================================================================== */
 
-void hak_cap_class_init(hak_cap_class_t *c, unsigned cap, uint64_t hits, uint64_t misses, double now_s)
+void hak_cap_class_init(hak_cap_class_t *c, unsigned cap, uint64_t hits, uint64_t misses,
+                        double now_s)
 {
 	memset(c, 0, sizeof(*c));
 	c->cap = cap;
@@ -52,8 +53,8 @@ static unsigned cap_clamp(long v, const hak_cap_params_t *p)
 	return (unsigned)v;
 }
 
-unsigned hak_cap_update(hak_cap_class_t *c, const hak_cap_params_t *p, uint64_t hits, uint64_t misses,
-			double now_s, hak_cap_event_t *ev)
+unsigned hak_cap_update(hak_cap_class_t *c, const hak_cap_params_t *p, uint64_t hits,
+                        uint64_t misses, double now_s, hak_cap_event_t *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->old_cap = ev->new_cap = c->cap;
@@ -98,7 +99,7 @@ unsigned hak_cap_update(hak_cap_class_t *c, const hak_cap_params_t *p, uint64_t 
 	if (dir > 0 && c->too_high && next >= c->too_high)
 		next = c->too_high - 1; /* short of a CAP known to be over the band */
 	if (dir < 0 && next <= c->too_low)
-		next = c->too_low + 1;  /* above a CAP known to be under it */
+		next = c->too_low + 1; /* above a CAP known to be under it */
 	if ((dir > 0 && next <= c->cap) || (dir < 0 && next >= c->cap))
 		return c->cap; /* pinned: a bound, or no CAP left between what is known */
 	c->last_dir = dir;
@@ -149,7 +150,8 @@ static bool wmax_next_candidate(hak_wmax_t *w, const hak_wmax_params_t *p)
 	return false;
 }
 
-static void wmax_verdict(hak_wmax_t *w, const hak_wmax_params_t *p, bool enough, hak_wmax_event_t *ev)
+static void wmax_verdict(hak_wmax_t *w, const hak_wmax_params_t *p, bool enough,
+                         hak_wmax_event_t *ev)
 {
 	double sb = hak_wmax_score(p, w->hits[0], w->misses[0], w->current);
 	double sc = hak_wmax_score(p, w->hits[1], w->misses[1], w->trying);
@@ -170,8 +172,8 @@ static void wmax_verdict(hak_wmax_t *w, const hak_wmax_params_t *p, bool enough,
 	w->phase = HAK_WMAX_IDLE;
 }
 
-unsigned hak_wmax_step(hak_wmax_t *w, const hak_wmax_params_t *p, uint64_t hits, uint64_t misses, double now_s,
-		       hak_wmax_event_t *ev)
+unsigned hak_wmax_step(hak_wmax_t *w, const hak_wmax_params_t *p, uint64_t hits, uint64_t misses,
+                       double now_s, hak_wmax_event_t *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	if (w->phase == HAK_WMAX_DONE || p->ncand == 0)
@@ -198,7 +200,7 @@ unsigned hak_wmax_step(hak_wmax_t *w, const hak_wmax_params_t *p, uint64_t hits,
 		w->base_misses = misses;
 		w->arm_start_s = now_s;
 		bool enough = w->hits[0] + w->misses[0] >= p->min_samples &&
-			      w->hits[1] + w->misses[1] >= p->min_samples;
+		              w->hits[1] + w->misses[1] >= p->min_samples;
 		double ran = now_s - w->trial_start_s;
 		if (ran >= p->trial_s && (enough || ran >= 4.0 * p->trial_s)) {
 			wmax_verdict(w, p, enough, ev);

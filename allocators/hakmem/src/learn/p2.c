@@ -40,8 +40,8 @@ static double p2_parabolic(const hak_p2_t *e, int i, double d)
 {
 	const double *q = e->q, *n = e->n;
 	return q[i] + d / (n[i + 1] - n[i - 1]) *
-			      ((n[i] - n[i - 1] + d) * (q[i + 1] - q[i]) / (n[i + 1] - n[i]) +
-			       (n[i + 1] - n[i] - d) * (q[i] - q[i - 1]) / (n[i] - n[i - 1]));
+	                  ((n[i] - n[i - 1] + d) * (q[i + 1] - q[i]) / (n[i + 1] - n[i]) +
+	                   (n[i + 1] - n[i] - d) * (q[i] - q[i - 1]) / (n[i] - n[i - 1]));
 }
 
 void hak_p2_add(hak_p2_t *e, double x)
@@ -74,7 +74,8 @@ void hak_p2_add(hak_p2_t *e, double x)
 
 	for (int i = 1; i <= 3; i++) {
 		double d = e->want[i] - e->n[i];
-		if ((d >= 1.0 && e->n[i + 1] - e->n[i] > 1.0) || (d <= -1.0 && e->n[i - 1] - e->n[i] < -1.0)) {
+		if ((d >= 1.0 && e->n[i + 1] - e->n[i] > 1.0) ||
+		    (d <= -1.0 && e->n[i - 1] - e->n[i] < -1.0)) {
 			double s = d > 0 ? 1.0 : -1.0;
 			double qp = p2_parabolic(e, i, s);
 			if (e->q[i - 1] < qp && qp < e->q[i + 1]) {

@@ -72,7 +72,8 @@ unsigned hak_site_rules_count(void)
 	unsigned n = 0;
 	for (int i = 0; i < HAK_SITE_RULES; i++)
 		if (atomic_load_explicit(&site_table[i].key, memory_order_relaxed) != 0 &&
-		    atomic_load_explicit(&site_table[i].count, memory_order_relaxed) >= HAK_SITE_CONFIRM)
+		    atomic_load_explicit(&site_table[i].count, memory_order_relaxed) >=
+		        HAK_SITE_CONFIRM)
 			n++;
 	return n;
 }

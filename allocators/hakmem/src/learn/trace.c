@@ -113,8 +113,10 @@ int hak_trace_open(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		char msg[512];
-		int n = snprintf(msg, sizeof(msg),
-				 "hakmem: cannot open HAKMEM_LEARN_TRACE file %s; give a writable path.\n", path);
+		int n = snprintf(
+		    msg, sizeof(msg),
+		    "hakmem: cannot open HAKMEM_LEARN_TRACE file %s; give a writable path.\n",
+		    path);
 		if (n > 0)
 			(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 	}

@@ -48,7 +48,7 @@ static __thread timing_slot_t *timing_mine __attribute__((tls_model("initial-exe
 
 static const char *const timing_names[HAK_PH_COUNT] = {
 #define HAK_PHASE_NAME(name) #name,
-	HAK_PHASES(HAK_PHASE_NAME)
+    HAK_PHASES(HAK_PHASE_NAME)
 #undef HAK_PHASE_NAME
 };
 
@@ -60,12 +60,14 @@ static bool timing_key_ok;
 static void timing_retire(timing_slot_t *s)
 {
 	for (int p = 0; p < HAK_PH_COUNT; p++) {
-		atomic_fetch_add_explicit(&timing_retired.cycles[p],
-					  atomic_exchange_explicit(&s->cycles[p], 0, memory_order_relaxed),
-					  memory_order_relaxed);
-		atomic_fetch_add_explicit(&timing_retired.calls[p],
-					  atomic_exchange_explicit(&s->calls[p], 0, memory_order_relaxed),
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(
+		    &timing_retired.cycles[p],
+		    atomic_exchange_explicit(&s->cycles[p], 0, memory_order_relaxed),
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(
+		    &timing_retired.calls[p],
+		    atomic_exchange_explicit(&s->calls[p], 0, memory_order_relaxed),
+		    memory_order_relaxed);
 	}
 	atomic_store_explicit(&s->used, 0, memory_order_release);
 }
@@ -103,7 +105,8 @@ static void timing_add(_Atomic uint64_t *c, uint64_t v, bool shared)
 	if (shared)
 		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 	else
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+		                      memory_order_relaxed);
 }
 
 void hak_timing_record(hak_phase_t phase, uint64_t cycles)
@@ -133,7 +136,9 @@ static void timing_sum(uint64_t cycles[HAK_PH_COUNT], uint64_t calls[HAK_PH_COUN
 	memset(cycles, 0, sizeof(uint64_t) * HAK_PH_COUNT);
 	memset(calls, 0, sizeof(uint64_t) * HAK_PH_COUNT);
 	for (int i = 0; i < TIMING_SLOTS + 2; i++) {
-		timing_slot_t *s = i < TIMING_SLOTS ? &timing_slots[i] : i == TIMING_SLOTS ? &timing_shared : &timing_retired;
+		timing_slot_t *s = i < TIMING_SLOTS    ? &timing_slots[i]
+		                   : i == TIMING_SLOTS ? &timing_shared
+		                                       : &timing_retired;
 		for (int p = 0; p < HAK_PH_COUNT; p++) {
 			cycles[p] += atomic_load_explicit(&s->cycles[p], memory_order_relaxed);
 			calls[p] += atomic_load_explicit(&s->calls[p], memory_order_relaxed);
@@ -162,15 +167,18 @@ void hak_timing_report(void)
 	uint64_t cycles[HAK_PH_COUNT], calls[HAK_PH_COUNT], total;
 	timing_sum(cycles, calls, &total);
 	char line[256];
-	int n = snprintf(line, sizeof line, "hakmem timing (TSC cycles; share of all phases' cycles)\n%-16s %16s %12s %12s %7s\n",
-			 "phase", "cycles", "calls", "cycles/call", "share");
+	int n = snprintf(
+	    line, sizeof line,
+	    "hakmem timing (TSC cycles; share of all phases' cycles)\n%-16s %16s %12s %12s %7s\n",
+	    "phase", "cycles", "calls", "cycles/call", "share");
 	timing_write_all(2, line, (size_t)n);
 	for (int p = 0; p < HAK_PH_COUNT; p++) {
 		if (calls[p] == 0)
 			continue;
-		n = snprintf(line, sizeof line, "%-16s %16llu %12llu %12.1f %6.1f%%\n", timing_names[p],
-			     (unsigned long long)cycles[p], (unsigned long long)calls[p],
-			     (double)cycles[p] / (double)calls[p], total ? 100.0 * (double)cycles[p] / (double)total : 0.0);
+		n = snprintf(line, sizeof line, "%-16s %16llu %12llu %12.1f %6.1f%%\n",
+		             timing_names[p], (unsigned long long)cycles[p],
+		             (unsigned long long)calls[p], (double)cycles[p] / (double)calls[p],
+		             total ? 100.0 * (double)cycles[p] / (double)total : 0.0);
 		timing_write_all(2, line, (size_t)n);
 	}
 }
@@ -183,16 +191,21 @@ void hak_timing_write_json(FILE *f)
 	}
 	uint64_t cycles[HAK_PH_COUNT], calls[HAK_PH_COUNT], total;
 	timing_sum(cycles, calls, &total);
-	fprintf(f, "\"timing\": {\"enabled\": true, \"unit\": \"tsc_cycles\", \"share_of\": \"all_phases\", "
-		   "\"total_cycles\": %llu, \"phases\": {",
-		(unsigned long long)total);
+	fprintf(f,
+	        "\"timing\": {\"enabled\": true, \"unit\": \"tsc_cycles\", \"share_of\": "
+	        "\"all_phases\", "
+	        "\"total_cycles\": %llu, \"phases\": {",
+	        (unsigned long long)total);
 	bool first = true;
 	for (int p = 0; p < HAK_PH_COUNT; p++) {
 		if (calls[p] == 0)
 			continue;
-		fprintf(f, "%s\"%s\": {\"cycles\": %llu, \"calls\": %llu, \"cycles_per_call\": %.1f, \"share\": %.6f}",
-			first ? "" : ", ", timing_names[p], (unsigned long long)cycles[p], (unsigned long long)calls[p],
-			(double)cycles[p] / (double)calls[p], total ? (double)cycles[p] / (double)total : 0.0);
+		fprintf(f,
+		        "%s\"%s\": {\"cycles\": %llu, \"calls\": %llu, \"cycles_per_call\": %.1f, "
+		        "\"share\": %.6f}",
+		        first ? "" : ", ", timing_names[p], (unsigned long long)cycles[p],
+		        (unsigned long long)calls[p], (double)cycles[p] / (double)calls[p],
+		        total ? (double)cycles[p] / (double)total : 0.0);
 		first = false;
 	}
 	fputs("}}", f);

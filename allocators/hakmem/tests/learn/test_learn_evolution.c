@@ -19,9 +19,8 @@
 #include "learn_test.h"
 
 #define DECISIONS_PER_WINDOW 200
-#define SIZES_PER_DECISION 8
-#define MAX_DECISIONS 20000 /* the bound: 2.0e7 allocations at 1,024 per decision */
-
+#define SIZES_PER_DECISION   8
+#define MAX_DECISIONS        20000 /* the bound: 2.0e7 allocations at 1,024 per decision */
 
 static double model_cost(double size, size_t t)
 {
@@ -69,10 +68,11 @@ static void test_freeze_then_shift(uint64_t seed)
 	dist_t small = {300 << 10, 900 << 10}, big = {2.5 * (1 << 20), 3.5 * (1 << 20)};
 	long n = run_until(&e, small, &rng, MAX_DECISIONS, true);
 	CHECK(n > 0, "seed %llu: never FROZEN on the first distribution", (unsigned long long)seed);
-	CHECK(e.leader == HAK_STRAT_t1m, "seed %llu: frozen on %zu, want 1 MiB", (unsigned long long)seed,
-	      hak_strategy_bytes[e.leader]);
-	printf("seed %llu: FROZEN on %zu after %ld decisions (%ld allocations)\n", (unsigned long long)seed,
-	       hak_strategy_bytes[e.leader], n, n * HAK_LEARN_TICK_ALLOCS);
+	CHECK(e.leader == HAK_STRAT_t1m, "seed %llu: frozen on %zu, want 1 MiB",
+	      (unsigned long long)seed, hak_strategy_bytes[e.leader]);
+	printf("seed %llu: FROZEN on %zu after %ld decisions (%ld allocations)\n",
+	       (unsigned long long)seed, hak_strategy_bytes[e.leader], n,
+	       n * HAK_LEARN_TICK_ALLOCS);
 
 	/* Same distribution: FROZEN holds (no false shift) for 50 windows. */
 	long held = run_until(&e, small, &rng, 50 * DECISIONS_PER_WINDOW, false);
@@ -82,10 +82,11 @@ static void test_freeze_then_shift(uint64_t seed)
 	long out = run_until(&e, big, &rng, 5 * DECISIONS_PER_WINDOW, false);
 	CHECK(out > 0, "seed %llu: did not leave FROZEN on the shift", (unsigned long long)seed);
 	long m = run_until(&e, big, &rng, MAX_DECISIONS, true);
-	CHECK(m > 0 && e.leader == HAK_STRAT_t4m, "seed %llu: after the shift frozen on %zu (m=%ld), want 4 MiB",
+	CHECK(m > 0 && e.leader == HAK_STRAT_t4m,
+	      "seed %llu: after the shift frozen on %zu (m=%ld), want 4 MiB",
 	      (unsigned long long)seed, hak_strategy_bytes[e.leader], m);
-	printf("seed %llu: after the shift FROZEN on %zu after %ld decisions\n", (unsigned long long)seed,
-	       hak_strategy_bytes[e.leader], m);
+	printf("seed %llu: after the shift FROZEN on %zu after %ld decisions\n",
+	       (unsigned long long)seed, hak_strategy_bytes[e.leader], m);
 }
 
 /* Sizes below every threshold: every strategy routes alike, so the
@@ -102,12 +103,15 @@ static void test_irrelevant_sizes_keep_default(void)
 	dist_t mid = {64 << 10, 65 << 10}, small = {300 << 10, 900 << 10};
 	long n = run_until(&e, mid, &rng, MAX_DECISIONS, true);
 	long bound = (p.confirm_windows + p.canary_windows) * DECISIONS_PER_WINDOW;
-	CHECK(n > 0 && n <= bound, "FROZEN after %ld decisions on sizes no threshold sees, want <= %ld", n, bound);
-	CHECK(e.leader == HAK_STRAT_t2m, "frozen on %zu, want the start strategy", hak_strategy_bytes[e.leader]);
+	CHECK(n > 0 && n <= bound,
+	      "FROZEN after %ld decisions on sizes no threshold sees, want <= %ld", n, bound);
+	CHECK(e.leader == HAK_STRAT_t2m, "frozen on %zu, want the start strategy",
+	      hak_strategy_bytes[e.leader]);
 	long out = run_until(&e, small, &rng, 5 * DECISIONS_PER_WINDOW, false);
 	CHECK(out > 0, "did not leave FROZEN when big sizes appeared");
 	long m = run_until(&e, small, &rng, MAX_DECISIONS, true);
-	CHECK(m > 0 && e.leader == HAK_STRAT_t1m, "after big sizes appeared frozen on %zu", hak_strategy_bytes[e.leader]);
+	CHECK(m > 0 && e.leader == HAK_STRAT_t1m, "after big sizes appeared frozen on %zu",
+	      hak_strategy_bytes[e.leader]);
 }
 
 /* CANARY sends about 5 % of decisions to the candidate; FROZEN none. */

@@ -29,7 +29,6 @@
 
 hak_config_t hak_config; /* the test is the option reader */
 
-
 /* ---- the fake Mid tier ---- */
 #define NCLASS 3
 static unsigned mid_cap[NCLASS] = {64, 64, 64};
@@ -37,12 +36,33 @@ static uint64_t mid_hits[NCLASS], mid_misses[NCLASS];
 static unsigned mid_wmax = 1000;
 static unsigned cap_sets, wmax_sets;
 
-int hak_mid_class_count(void) { return NCLASS; }
-size_t hak_mid_class_size(int cls) { return (size_t)2048 << cls; }
-void hak_mid_counters(int cls, uint64_t *h, uint64_t *m) { *h = mid_hits[cls]; *m = mid_misses[cls]; }
-unsigned hak_mid_get_cap(int cls) { return mid_cap[cls]; }
-void hak_mid_set_cap(int cls, unsigned cap) { mid_cap[cls] = cap; cap_sets++; }
-void hak_mid_set_wmax_permille(unsigned w) { mid_wmax = w; wmax_sets++; }
+int hak_mid_class_count(void)
+{
+	return NCLASS;
+}
+size_t hak_mid_class_size(int cls)
+{
+	return (size_t)2048 << cls;
+}
+void hak_mid_counters(int cls, uint64_t *h, uint64_t *m)
+{
+	*h = mid_hits[cls];
+	*m = mid_misses[cls];
+}
+unsigned hak_mid_get_cap(int cls)
+{
+	return mid_cap[cls];
+}
+void hak_mid_set_cap(int cls, unsigned cap)
+{
+	mid_cap[cls] = cap;
+	cap_sets++;
+}
+void hak_mid_set_wmax_permille(unsigned w)
+{
+	mid_wmax = w;
+	wmax_sets++;
+}
 
 /* Hit rate: more CAP, more hits; W_MAX 1.6 adds 5 points. */
 static double mid_hit_rate(int cls)
@@ -55,7 +75,10 @@ static double mid_hit_rate(int cls)
 
 /* ---- the clock ---- */
 static uint64_t sim_ns = 1000000000ull;
-static uint64_t sim_clock(void) { return sim_ns; }
+static uint64_t sim_clock(void)
+{
+	return sim_ns;
+}
 
 static void config_defaults(void)
 {
@@ -133,14 +156,15 @@ static int run_on(const char *trace, const char *stats)
 			break;
 		}
 	}
-	printf("after %ld ticks (%.1f simulated s): threshold %zu, caps %u %u %u, W_MAX %u\n", ticks,
-	       sim_ns * 1e-9, hak_learn_large_threshold(), mid_cap[0], mid_cap[1], mid_cap[2], mid_wmax);
-	CHECK(hak_learn_large_threshold() == (size_t)1 << 20, "threshold %zu after two minutes, want 1 MiB",
-	      hak_learn_large_threshold());
+	printf("after %ld ticks (%.1f simulated s): threshold %zu, caps %u %u %u, W_MAX %u\n",
+	       ticks, sim_ns * 1e-9, hak_learn_large_threshold(), mid_cap[0], mid_cap[1],
+	       mid_cap[2], mid_wmax);
+	CHECK(hak_learn_large_threshold() == (size_t)1 << 20,
+	      "threshold %zu after two minutes, want 1 MiB", hak_learn_large_threshold());
 	CHECK(cap_sets > 0, "the CAP learner never moved a CAP");
 	for (int c = 0; c < NCLASS; c++)
-		CHECK(mid_hit_rate(c) > 0.60 && mid_hit_rate(c) < 0.70, "class %d hit rate %.3f out of the band", c,
-		      mid_hit_rate(c));
+		CHECK(mid_hit_rate(c) > 0.60 && mid_hit_rate(c) < 0.70,
+		      "class %d hit rate %.3f out of the band", c, mid_hit_rate(c));
 	write_stats(stats);
 	return 0;
 }
@@ -156,8 +180,8 @@ static int run_off(const char *trace, const char *stats)
 	uint64_t rng = 5;
 	for (int i = 0; i < 100000; i++) {
 		simulate_tick(&rng);
-		CHECK(hak_learn_large_threshold() == (size_t)1 << 20, "pinned threshold moved to %zu",
-		      hak_learn_large_threshold());
+		CHECK(hak_learn_large_threshold() == (size_t)1 << 20,
+		      "pinned threshold moved to %zu", hak_learn_large_threshold());
 		if (failures)
 			break;
 	}
@@ -225,7 +249,8 @@ static int run_fork(void)
 	pthread_join(th, NULL);
 	int status = 0;
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork failed");
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child of a fork during a recomputation stopped learning");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the child of a fork during a recomputation stopped learning");
 	return 0;
 }
 
@@ -269,7 +294,8 @@ int main(int argc, char **argv)
 	else if (argc == 2 && !strcmp(argv[1], "fork"))
 		run_fork();
 	else {
-		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s threads|fork\n", argv[0], argv[0]);
+		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s threads|fork\n", argv[0],
+		        argv[0]);
 		return 2;
 	}
 	return test_finish("test_learn_glue");

@@ -11,23 +11,33 @@
 #include "../../src/learn/learn_internal.h"
 #include "learn_test.h"
 
-
 static hak_cap_params_t cap_params(void)
 {
-	hak_cap_params_t p = {.target = 0.65, .band = 0.03, .step = 4, .cap_min = 8, .cap_max = 2048,
-			      .dwell_s = 3.0, .min_samples = 256};
+	hak_cap_params_t p = {.target = 0.65,
+	                      .band = 0.03,
+	                      .step = 4,
+	                      .cap_min = 8,
+	                      .cap_max = 2048,
+	                      .dwell_s = 3.0,
+	                      .min_samples = 256};
 	return p;
 }
 
 typedef double (*hit_model_t)(unsigned cap);
-static double hit_gentle(unsigned cap) { return 1.0 - exp(-(double)cap / 100.0); }
-static double hit_steep(unsigned cap) { return cap <= 8 ? 0.0 : 1.0 - exp(-(double)(cap - 8) / 3.0); }
+static double hit_gentle(unsigned cap)
+{
+	return 1.0 - exp(-(double)cap / 100.0);
+}
+static double hit_steep(unsigned cap)
+{
+	return cap <= 8 ? 0.0 : 1.0 - exp(-(double)(cap - 8) / 3.0);
+}
 
 /* Simulate one class for `seconds` (one decision per simulated second,
  * 2,000 requests a second, +-2 % noise on the hit rate). Returns the time it
  * first sat in the band (or -1) and the changes made after it. */
-static double run_cap(hit_model_t hit, unsigned start, int seconds, unsigned *changes_after, unsigned *lo_after,
-		      unsigned *hi_after, unsigned *final_cap)
+static double run_cap(hit_model_t hit, unsigned start, int seconds, unsigned *changes_after,
+                      unsigned *lo_after, unsigned *hi_after, unsigned *final_cap)
 {
 	hak_cap_params_t p = cap_params();
 	hak_cap_class_t c;
@@ -72,20 +82,22 @@ static void test_cap_converges_and_holds(void)
 		hit_model_t hit;
 		unsigned start;
 	} cases[] = {
-		{"gentle from below", hit_gentle, 8},
-		{"gentle from above", hit_gentle, 1024},
-		{"steep (a full step overshoots)", hit_steep, 8},
+	    {"gentle from below", hit_gentle, 8},
+	    {"gentle from above", hit_gentle, 1024},
+	    {"steep (a full step overshoots)", hit_steep, 8},
 	};
 	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		unsigned after, lo, hi, cap;
 		double conv = run_cap(cases[i].hit, cases[i].start, 4000, &after, &lo, &hi, &cap);
 		double rate = cases[i].hit(cap);
-		printf("%s: in band after %.0f s, %u changes after that, CAP %u..%u, final %u (hit %.3f)\n",
+		printf("%s: in band after %.0f s, %u changes after that, CAP %u..%u, final %u (hit "
+		       "%.3f)\n",
 		       cases[i].name, conv, after, lo, hi, cap, rate);
 		CHECK(conv > 0, "%s: never reached the band", cases[i].name);
-		CHECK(after <= 4, "%s: %u CAP changes after convergence (oscillation)", cases[i].name, after);
-		CHECK(rate >= 0.62 - 0.02 && rate <= 0.68 + 0.02, "%s: final hit rate %.3f out of the band",
-		      cases[i].name, rate);
+		CHECK(after <= 4, "%s: %u CAP changes after convergence (oscillation)",
+		      cases[i].name, after);
+		CHECK(rate >= 0.62 - 0.02 && rate <= 0.68 + 0.02,
+		      "%s: final hit rate %.3f out of the band", cases[i].name, rate);
 	}
 }
 
@@ -112,13 +124,22 @@ static void test_cap_bounds_and_dwell(void)
 /* ===================================================================== */
 
 static double wmax_hit[4]; /* hit rate by W_MAX 1.4, 1.6, 1.8, 2.0 */
-static double wmax_model(unsigned w) { return wmax_hit[(w - 1400) / 200]; }
+static double wmax_model(unsigned w)
+{
+	return wmax_hit[(w - 1400) / 200];
+}
 
 /* Run the trials on the model until DONE; returns the adopted W_MAX. */
 static unsigned run_wmax(bool canary, unsigned *trials, unsigned *adopted)
 {
-	hak_wmax_params_t p = {.cand = {1400, 1600, 1800, 2000}, .ncand = 4, .trial_s = 5, .canary = canary,
-			       .adopt_pct = 0.01, .waste_weight = 0.2, .slice_s = 1.0, .min_samples = 256};
+	hak_wmax_params_t p = {.cand = {1400, 1600, 1800, 2000},
+	                       .ncand = 4,
+	                       .trial_s = 5,
+	                       .canary = canary,
+	                       .adopt_pct = 0.01,
+	                       .waste_weight = 0.2,
+	                       .slice_s = 1.0,
+	                       .min_samples = 256};
 	hak_wmax_t w;
 	hak_wmax_init(&w, 1400);
 	uint64_t hits = 0, misses = 0;
@@ -136,7 +157,8 @@ static unsigned run_wmax(bool canary, unsigned *trials, unsigned *adopted)
 		}
 	}
 	CHECK(w.phase == HAK_WMAX_DONE, "W_MAX trials never ended");
-	CHECK(applied == w.current, "after the trials %u is applied, %u adopted", applied, w.current);
+	CHECK(applied == w.current, "after the trials %u is applied, %u adopted", applied,
+	      w.current);
 	return w.current;
 }
 
@@ -150,7 +172,8 @@ static void test_wmax(void)
 		for (int i = 0; i < 4; i++)
 			wmax_hit[i] = a[i];
 		unsigned got = run_wmax(canary, &trials, &adopted);
-		printf("canary=%d: adopted %u after %u trials (%u adoptions)\n", canary, got, trials, adopted);
+		printf("canary=%d: adopted %u after %u trials (%u adoptions)\n", canary, got,
+		       trials, adopted);
 		CHECK(got == 1600, "canary=%d: adopted %u, want the better 1600", canary, got);
 		CHECK(adopted == 1, "canary=%d: %u adoptions, want 1", canary, adopted);
 
@@ -159,7 +182,8 @@ static void test_wmax(void)
 		for (int i = 0; i < 4; i++)
 			wmax_hit[i] = b[i];
 		got = run_wmax(canary, &trials, &adopted);
-		CHECK(got == 1400 && adopted == 0, "canary=%d: a worse candidate was adopted (%u)", canary, got);
+		CHECK(got == 1400 && adopted == 0, "canary=%d: a worse candidate was adopted (%u)",
+		      canary, got);
 
 		/* A gain inside the adopt margin (score +0.4 %) is rejected. */
 		double c[4] = {0.60, 0.6222, 0.0, 0.0}; /* scores 0.560 vs 0.5622 */

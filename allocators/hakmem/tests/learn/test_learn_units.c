@@ -11,7 +11,6 @@
 #include "../../src/learn/learn_internal.h"
 #include "learn_test.h"
 
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -30,9 +29,10 @@ static void test_p2(void)
 		hak_p2_init(&q90, 0.9);
 		for (int i = 0; i < N; i++) {
 			double u = hak_rng_unit(&rng);
-			double x = dist == 0 ? 1000.0 + 9000.0 * u           /* uniform */
-				 : dist == 1 ? 4096.0 * u * u * u * 100.0   /* skewed */
-					     : (i % 10 < 3 ? 65536.0 : 262144.0) + u; /* two sizes, 30:70 */
+			double x = dist == 0   ? 1000.0 + 9000.0 * u        /* uniform */
+			           : dist == 1 ? 4096.0 * u * u * u * 100.0 /* skewed */
+			                       : (i % 10 < 3 ? 65536.0 : 262144.0) +
+			                             u; /* two sizes, 30:70 */
 			xs[i] = x;
 			hak_p2_add(&q50, x);
 			hak_p2_add(&q90, x);
@@ -40,8 +40,10 @@ static void test_p2(void)
 		qsort(xs, N, sizeof xs[0], cmp_double);
 		double e50 = xs[N / 2], e90 = xs[(int)(N * 0.9)];
 		double g50 = hak_p2_value(&q50), g90 = hak_p2_value(&q90);
-		CHECK(g50 > e50 * 0.97 && g50 < e50 * 1.03, "dist %d: p50 %.1f, exact %.1f", dist, g50, e50);
-		CHECK(g90 > e90 * 0.97 && g90 < e90 * 1.03, "dist %d: p90 %.1f, exact %.1f", dist, g90, e90);
+		CHECK(g50 > e50 * 0.97 && g50 < e50 * 1.03, "dist %d: p50 %.1f, exact %.1f", dist,
+		      g50, e50);
+		CHECK(g90 > e90 * 0.97 && g90 < e90 * 1.03, "dist %d: p90 %.1f, exact %.1f", dist,
+		      g90, e90);
 	}
 	hak_p2_t few;
 	hak_p2_init(&few, 0.5);
@@ -54,19 +56,22 @@ static void test_p2(void)
 
 static void test_elo(void)
 {
-	CHECK(hak_elo_expected(1500, 1500) > 0.4999 && hak_elo_expected(1500, 1500) < 0.5001, "equal ratings");
+	CHECK(hak_elo_expected(1500, 1500) > 0.4999 && hak_elo_expected(1500, 1500) < 0.5001,
+	      "equal ratings");
 	double e = hak_elo_expected(1900, 1500); /* 400 points: 10:1 */
 	CHECK(e > 0.9090 && e < 0.9092, "expected score at +400 is %.5f, want 10/11", e);
 	CHECK(hak_elo_expected(1500, 1900) + e > 0.99999, "expected scores do not sum to 1");
 	double a = 1500, b = 1500;
 	hak_elo_update(&a, &b, 1.0, 32.0);
-	CHECK(a == 1516.0 && b == 1484.0, "a win at equal ratings moves 16 points (%.2f %.2f)", a, b);
+	CHECK(a == 1516.0 && b == 1484.0, "a win at equal ratings moves 16 points (%.2f %.2f)", a,
+	      b);
 	hak_elo_update(&a, &b, 0.5, 32.0);
 	CHECK(a + b == 3000.0, "ratings are not conserved");
 	CHECK(hak_elo_score_costs(100, 102, 0.03, 0) == 0.5, "a 2 %% gap is not a draw");
 	CHECK(hak_elo_score_costs(100, 110, 0.03, 0) == 1.0, "lower cost does not win");
 	CHECK(hak_elo_score_costs(110, 100, 0.03, 0) == 0.0, "higher cost does not lose");
-	CHECK(hak_elo_score_costs(100, 110, 0.03, 15) == 0.5, "a gap inside the noise is not a draw");
+	CHECK(hak_elo_score_costs(100, 110, 0.03, 15) == 0.5,
+	      "a gap inside the noise is not a draw");
 }
 
 static void test_site_rules(void)
@@ -120,7 +125,8 @@ static void test_json(const char *trace_path)
 	hak_trace_write(fd, &j);
 	hak_trace_write(fd, &big);
 	hak_trace_write(-1, &j); /* off: no-op */
-	CHECK(hak_trace_open("/nonexistent-dir/x.jsonl") == -1, "opened a path in a missing directory");
+	CHECK(hak_trace_open("/nonexistent-dir/x.jsonl") == -1,
+	      "opened a path in a missing directory");
 }
 
 int main(int argc, char **argv)
