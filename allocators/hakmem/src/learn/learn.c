@@ -28,10 +28,10 @@
 #define HAK_LEARN_MID_BAND       0.03 /* hit-rate dead zone around the target */
 #define HAK_LEARN_MID_CLASSES    64   /* Mid classes the learner can follow */
 #define HAK_LEARN_WASTE_WEIGHT   0.2  /* W_MAX score points per unit of mean slack */
-#define HAK_LEARN_WINDOW_DECISIONS                                                                 \
-	150                        /* a window closes with at least this many decisions            \
-	                            * (each other strategy explored ~3 times)... */
-#define HAK_LEARN_WINDOW_STRETCH 8 /* ...or after this many window lengths */
+/* A window closes with at least this many decisions (each other strategy
+ * explored about 3 times), or after HAK_LEARN_WINDOW_STRETCH window lengths. */
+#define HAK_LEARN_WINDOW_DECISIONS 150
+#define HAK_LEARN_WINDOW_STRETCH   8
 
 _Atomic size_t hak_learn_large_threshold_cached = HAK_DEFAULT_LARGE_THRESHOLD;
 __thread hak_learn_sizes_t hak_learn_tls_sizes __attribute__((tls_model("initial-exec")));
