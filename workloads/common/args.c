@@ -28,7 +28,7 @@ static void args_describe(const wl_opt_t *o, char *out, size_t cap)
 {
 	switch (o->type) {
 	case WL_OPT_INT:
-		snprintf(out, cap, "an integer in %.15g..%.15g", o->min, o->max);
+		snprintf(out, cap, "an integer in %lld..%lld", (long long)o->min, (long long)o->max);
 		break;
 	case WL_OPT_DOUBLE:
 		snprintf(out, cap, "a number in %.15g..%.15g", o->min, o->max);
