@@ -13,7 +13,8 @@ writes PNG and PDF files under RESULTS/figures/ (or --out):
   fig6_learner            hakmem's learner over time (learner trace)
 
 A figure whose data is absent is skipped with one line saying why; the
-others are still drawn. Whiskers are 95 % percentile-bootstrap intervals
+others are still drawn. A cell whose runs all failed is marked "x failed"
+where its bar would be. Whiskers are 95 % percentile-bootstrap intervals
 (stats.py). Colours are fixed per allocator (plotstyle.py); every figure
 carries the result directory's identity (suite, date, git revision).
 """
@@ -69,9 +70,11 @@ def metric_label(metric: str) -> str:
     return "latency (ns/op, lower is better)" if metric == "ns_per_op" else "throughput (ops/s)"
 
 
-def _grouped_bars(ax, groups: list[str], labels: list[str], height: Callable, whisker: Callable) -> None:
+def _grouped_bars(ax, groups: list[str], labels: list[str], height: Callable, whisker: Callable,
+                  failed: Callable = lambda g, lbl: False) -> None:
     """Bars for each group (x) and label (one bar per label, fixed colour).
-    height(group, label) -> value or NaN; whisker(...) -> (lo, hi) or NaN."""
+    height(group, label) -> value or NaN; whisker(...) -> (lo, hi) or NaN;
+    failed(...) -> True marks the slot of a cell whose runs all failed."""
     width = 0.8 / max(1, len(labels))
     for j, label in enumerate(labels):
         xs = np.arange(len(groups)) + (j - (len(labels) - 1) / 2) * width
@@ -80,8 +83,13 @@ def _grouped_bars(ax, groups: list[str], labels: list[str], height: Callable, wh
         err = np.vstack([hs - lohi[:, 0], lohi[:, 1] - hs])
         has_err = np.isfinite(err).any()
         err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
-        ax.bar(xs, np.nan_to_num(hs), width, color=plotstyle.colour(label), yerr=err if has_err else None,
-               capsize=2, error_kw={"elinewidth": 0.8})
+        ax.bar(xs, np.nan_to_num(hs), width, yerr=err if has_err else None, capsize=2,
+               error_kw={"elinewidth": 0.8}, **plotstyle.bar_style(label))
+        for x, g in zip(xs, groups):
+            if failed(g, label):
+                ax.plot([x], [0], marker="x", color="black", markersize=6, clip_on=False)
+                ax.annotate("failed", (x, 0), xytext=(0, 5), textcoords="offset points", rotation=90,
+                            ha="center", va="bottom", fontsize=6)
     ax.set_xticks(np.arange(len(groups)))
     ax.set_xticklabels(groups, rotation=30, ha="right", fontsize=8)
 
@@ -106,16 +114,11 @@ def _ratio_figure(ctx: Context, col: str, lo: str, hi: str, what: str, better: s
             return sub.at[(g, lbl), c] if (g, lbl) in sub.index else math.nan
 
         _grouped_bars(ax, groups, labels, lambda g, lbl: get(g, lbl, col),
-                      lambda g, lbl: (get(g, lbl, lo), get(g, lbl, hi)))
+                      lambda g, lbl: (get(g, lbl, lo), get(g, lbl, hi)), lambda g, lbl: get(g, lbl, "n_ok") == 0)
         ax.axhline(1.0, color=plotstyle.colour(ctx.baseline), linewidth=1, linestyle="--")
         ax.set_xlabel("workload", fontsize=8)
         ax.set_ylabel(f"{what} / {ctx.baseline}'s\n({better})", fontsize=9)
         ax.set_title(f"{t} thread{'s' if t != 1 else ''}", fontsize=10)
-        for k, g in enumerate(groups):  # failed cells: say so where the bars would be
-            failed = [lbl for lbl in labels if (g, lbl) in sub.index and sub.at[(g, lbl), "n_ok"] == 0]
-            if failed:
-                ax.annotate("failed: " + ", ".join(failed), (k, 1.0), fontsize=6, rotation=90,
-                            ha="center", va="bottom", color="black")
     title = f"{what.capitalize()} relative to {ctx.baseline} (dashed line = {ctx.baseline}; whiskers: 95% bootstrap CI of the ratio)"
     return plotstyle.finish(fig, title, ctx.caption, labels)
 
@@ -148,7 +151,7 @@ def fig_scaling(ctx: Context) -> FigureResult:
             err = np.vstack([s["median"] - s["ci_lo"], s["ci_hi"] - s["median"]])
             err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
             ax.errorbar(s["threads"], s["median"], yerr=err, color=plotstyle.colour(lbl), marker="o",
-                        markersize=3, linewidth=1.2, capsize=2)
+                        markersize=3, linewidth=1.2, capsize=2, linestyle=plotstyle.linestyle(lbl))
         ax.set_xticks(counts)
         ax.set_xlabel("threads")
         ax.set_ylabel(metric_label(sub["metric"].iloc[0]), fontsize=8)

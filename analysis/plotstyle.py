@@ -31,6 +31,7 @@ BASE_COLOURS = {
 SPARE_COLOURS = ["#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
 # (mix, towards): variant shades, mixing the base colour with white or black.
 SHADES = [(0.45, "white"), (0.40, "black"), (0.70, "white"), (0.65, "black"), (0.25, "white"), (0.20, "black")]
+HATCHES = ["//", "\\\\", "..", "xx", "oo", "++"]
 FORMATS = ("png", "pdf")
 
 
@@ -49,8 +50,34 @@ def colour(label: str) -> str:
     return mcolors.to_hex(tuple((1 - mix) * x + mix * y for x, y in zip(a, b)))
 
 
+def hatch(label: str) -> str | None:
+    """Bars of a variant also carry a hatch pattern (None for a base
+    allocator), chosen like its shade, so variants stay apart in print."""
+    _, _, variant = label.partition("+")
+    return HATCHES[_checksum(variant) % len(HATCHES)] if variant else None
+
+
+def linestyle(label: str) -> str:
+    """Lines of a variant are dashed; a base allocator's are solid."""
+    return "--" if "+" in label else "-"
+
+
+def hatch_colour(label: str) -> str:
+    """The colour of a variant's hatch lines: its own colour, darkened."""
+    rgb = mcolors.to_rgb(colour(label))
+    return mcolors.to_hex(tuple(0.55 * x for x in rgb))
+
+
+def bar_style(label: str) -> dict:
+    """Keyword arguments for a bar of `label`: colour, and for a variant its hatch."""
+    style = {"facecolor": colour(label), "linewidth": 0}
+    if hatch(label):
+        style.update(hatch=hatch(label), edgecolor=hatch_colour(label))
+    return style
+
+
 def legend_handles(labels: list[str]) -> list[Patch]:
-    return [Patch(facecolor=colour(lbl), label=lbl) for lbl in labels]
+    return [Patch(label=lbl, **bar_style(lbl)) for lbl in labels]
 
 
 def new_figure(n_panels: int, ncols: int, panel_w: float = 4.2, panel_h: float = 3.0,

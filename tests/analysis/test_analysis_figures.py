@@ -99,6 +99,8 @@ def test_colours_are_fixed_per_allocator():
     assert shade != plotstyle.colour("hakmem") and shade == plotstyle.colour("hakmem+learn1")
     assert len({plotstyle.colour(a) for a in plotstyle.BASE_COLOURS}) == len(plotstyle.BASE_COLOURS)
     assert plotstyle.colour("snmalloc") == plotstyle.colour("snmalloc")
+    assert plotstyle.hatch("hakmem") is None and plotstyle.hatch("hakmem+learn1") in plotstyle.HATCHES
+    assert plotstyle.linestyle("hakmem") == "-" and plotstyle.linestyle("hakmem+learn1") == "--"
 
 
 def test_caption_names_suite_date_and_revision(full_dir):
