@@ -111,10 +111,11 @@ def find_runs_file(path: Path) -> Path:
         for name in ("runs.jsonl", "runs.csv"):
             if (path / name).is_file():
                 return path / name
-        raise ResultsError(
-            f"{path} holds no results (neither runs.jsonl nor runs.csv); "
-            "pass a result directory written by `make run-suite`."
-        )
+        inside = sorted(d.name for d in path.iterdir() if d.is_dir() and
+                        ((d / "runs.jsonl").is_file() or (d / "runs.csv").is_file()))
+        hint = (f"pass one of its result directories ({', '.join(inside[:3])}{', ...' if len(inside) > 3 else ''})"
+                if inside else "pass a result directory written by `make run-suite`")
+        raise ResultsError(f"{path} holds no results (neither runs.jsonl nor runs.csv); {hint}.")
     if not path.exists():
         raise ResultsError(f"{path} does not exist; pass a result directory or its runs.jsonl / runs.csv.")
     if path.suffix not in (".jsonl", ".csv"):

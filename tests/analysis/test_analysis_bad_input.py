@@ -27,6 +27,13 @@ def test_directory_without_results(tmp_path, capsys, main):
     assert str(tmp_path) in msg and "runs.jsonl" in msg and "runs.csv" in msg
 
 
+def test_parent_of_result_directories(tmp_path, capsys, synth):
+    for name in ("run1", "run2"):
+        synth.write_dir(tmp_path / name, [synth.row("w", "mimalloc", 1, 0, 1.0)])
+    msg = one_sentence_error(capsys, quick_analyze.main, [tmp_path])
+    assert "pass one of its result directories (run1, run2)" in msg
+
+
 def test_missing_path(tmp_path, capsys):
     assert "does not exist" in one_sentence_error(capsys, quick_analyze.main, [tmp_path / "nope"])
 
