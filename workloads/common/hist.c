@@ -25,9 +25,10 @@ static uint64_t hist_bucket_mid(unsigned i)
 	return lo + (width - 1) / 2;
 }
 
-/* Value at quantile q (0..1) of `h`, cycles. */
-static uint64_t hist_quantile(const wl_hist_t *h, double q)
+uint64_t wl_hist_quantile(const wl_hist_t *h, double q)
 {
+	if (h->count == 0)
+		return 0;
 	uint64_t rank = (uint64_t)(q * (double)h->count);
 	if (rank >= h->count)
 		rank = h->count - 1;
@@ -48,10 +49,10 @@ wl_latency_t wl_hist_latency(const wl_hist_t *h)
 	if (h->count == 0)
 		return l;
 	l.samples = h->count;
-	l.p50 = wl_cycles_to_ns(hist_quantile(h, 0.50));
-	l.p90 = wl_cycles_to_ns(hist_quantile(h, 0.90));
-	l.p99 = wl_cycles_to_ns(hist_quantile(h, 0.99));
-	l.p999 = wl_cycles_to_ns(hist_quantile(h, 0.999));
+	l.p50 = wl_cycles_to_ns(wl_hist_quantile(h, 0.50));
+	l.p90 = wl_cycles_to_ns(wl_hist_quantile(h, 0.90));
+	l.p99 = wl_cycles_to_ns(wl_hist_quantile(h, 0.99));
+	l.p999 = wl_cycles_to_ns(wl_hist_quantile(h, 0.999));
 	l.max = wl_cycles_to_ns(h->max);
 	return l;
 }

@@ -78,6 +78,10 @@ static inline void wl_lat_end_n(wl_hist_t *h, uint64_t t0, uint64_t n)
 /* Add every sample of `src` to `dst`. Not thread-safe. */
 void wl_hist_merge(wl_hist_t *dst, const wl_hist_t *src);
 
+/* Value at quantile q (0..1) of `h`, cycles: the midpoint of the bucket
+ * holding it, at most the maximum; 0 without samples. */
+uint64_t wl_hist_quantile(const wl_hist_t *h, double q);
+
 /* Percentiles of `h` in nanoseconds (each a bucket's midpoint, at most the
  * maximum). */
 wl_latency_t wl_hist_latency(const wl_hist_t *h);
