@@ -32,8 +32,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="quick_analyze.py",
         description=__doc__.split("\n\n")[0],
-        epilog="Statistics: median; 95%% CI by percentile bootstrap (fixed seed); "
-        "--compare uses a two-sided Mann-Whitney U test per cell at alpha 0.05.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 2)[2] + "\nStatistics: median; 95% CI by percentile bootstrap (fixed seed); "
+        "--compare uses a two-sided\nMann-Whitney U test per cell at alpha 0.05.",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="result directory, or its runs.jsonl / runs.csv")
     p.add_argument("--baseline", default="mimalloc", help="allocator label the ratios are against (default: mimalloc)")
