@@ -62,9 +62,9 @@ def test_empty_runs_file(tmp_path, capsys):
     assert "holds no runs" in one_sentence_error(capsys, quick_analyze.main, [tmp_path])
 
 
-def test_make_figures_without_results():
-    proc = subprocess.run(["make", "-s", "--no-print-directory", "figures", "RESULTS=", f"PYTHON={PYTHON}"],
-                          cwd=ROOT, capture_output=True, text=True)
+def test_make_figures_without_results(tmp_path):
+    proc = subprocess.run(["make", "-s", "--no-print-directory", "figures", "RESULTS=", f"PYTHON={PYTHON}",
+                           f"BUILD={tmp_path / 'build'}"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2
     assert "RESULTS is not set" in proc.stderr
 
