@@ -124,7 +124,7 @@ struct hak_seg {
 	uint32_t used_slabs;            /* slabs not free */
 	uint32_t pad2;
 	hak_slab_t slabs[HAK_MAX_SLABS];
-	hak_slab_t *rnext[HAK_MAX_SLABS]; /* per slab: next in the heap's remote_slabs stack */
+	_Atomic(hak_slab_t *) rnext[HAK_MAX_SLABS]; /* per slab: next in its heap's remote_slabs */
 };
 
 /* Owner of every span: never a heap and never NULL (a thread without a heap

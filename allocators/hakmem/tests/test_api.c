@@ -161,6 +161,26 @@ static void test_aligned(void)
 	OK("aligned allocations 16 B - 4 MiB");
 }
 
+/* bug: a refused address hint inside a successful mmap left errno = EEXIST */
+static void test_success_keeps_errno(void)
+{
+	for (int i = 0; i < 40; i++) {
+		errno = 0;
+		void *a = memalign((size_t)2 << 20, 100);
+		void *b = aligned_alloc((size_t)1 << 20, 100);
+		void *c = malloc(100000 + (size_t)i * 50000);
+		void *d = realloc(NULL, (size_t)3 << 20);
+		d = realloc(d, (size_t)9 << 20);
+		CHECK(a && b && c && d);
+		CHECK(errno == 0);
+		free(a);
+		free(b);
+		free(c);
+		free(d);
+	}
+	OK("successful calls leave errno alone");
+}
+
 static void test_enomem(void)
 {
 	errno = 0;
@@ -224,6 +244,7 @@ int main(void)
 	test_calloc_zeroes_reused();
 	test_realloc();
 	test_aligned();
+	test_success_keeps_errno();
 	test_enomem();
 	test_hak_api();
 	return 0;

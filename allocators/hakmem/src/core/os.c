@@ -21,6 +21,8 @@
 
 static _Atomic uintptr_t os_hint; /* where the next 2 MiB-aligned map is tried */
 
+static void *os_map_aligned(size_t size, size_t align, size_t skew);
+
 static void os_account_map(size_t size)
 {
 	HAK_STAT_ADD(bytes_mapped, size);
@@ -53,7 +55,18 @@ static void os_munmap_raw(void *p, size_t size)
 	HAK_TIME_END(syscall_munmap, t);
 }
 
+/* errno is the caller's: a call that succeeds after an internal failure
+ * (a refused hint, a failed in-place growth) leaves it as it was. */
 void *hak_os_map_aligned(size_t size, size_t align, size_t skew)
+{
+	int saved = errno;
+	void *p = os_map_aligned(size, align, skew);
+	if (p)
+		errno = saved;
+	return p;
+}
+
+static void *os_map_aligned(size_t size, size_t align, size_t skew)
 {
 	/* Fast: one mmap at the hint, which the previous map left aligned. */
 	uintptr_t hint = atomic_load_explicit(&os_hint, memory_order_relaxed);
@@ -108,9 +121,11 @@ void hak_os_purge(void *p, size_t size)
 
 int hak_os_grow_in_place(void *p, size_t old, size_t new_size)
 {
+	int saved = errno;
 	HAK_TIME_BEGIN(t);
 	void *q = mremap(p, old, new_size, 0);
 	HAK_TIME_END(syscall_mmap, t);
+	errno = saved;
 	if (q != p)
 		return -1;
 	os_account_map(new_size - old);
@@ -123,8 +138,10 @@ void *hak_os_move(void *p, size_t old, size_t new_size, size_t align)
 	if (!target)
 		return NULL;
 	HAK_TIME_BEGIN(t);
+	int saved = errno;
 	void *q = mremap(p, old, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
 	HAK_TIME_END(syscall_mmap, t);
+	errno = saved;
 	if (q != target) {
 		hak_os_unmap(target, new_size);
 		return NULL;

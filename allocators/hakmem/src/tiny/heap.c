@@ -132,8 +132,10 @@ static void heap_drain_remote(hak_heap_t *h)
 	while (s) {
 		hak_seg_t *seg = hak_slab_seg(s);
 		/* read before the slab can be listed again */
-		hak_slab_t *next = seg->rnext[s - seg->slabs];
-		uintptr_t w = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
+		hak_slab_t *next =
+			atomic_load_explicit(&seg->rnext[s - seg->slabs], memory_order_relaxed);
+		/* acq_rel: the next remote free that lists s again must see our read */
+		uintptr_t w = atomic_exchange_explicit(&s->remote, 0, memory_order_acq_rel);
 		void *b = (void *)(w & ~(uintptr_t)1);
 		uint32_t n = 0;
 		void *tail = NULL;
@@ -280,15 +282,15 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 	do {
 		*(void **)p = (void *)(old & ~(uintptr_t)1);
 	} while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, (uintptr_t)p | 1,
-							memory_order_release, memory_order_relaxed));
+							memory_order_acq_rel, memory_order_acquire));
 	if (!(old & 1)) {
 		/* We listed the slab: push it onto its heap's stack. Until then
 		 * the owner cannot drain (nor free) it. */
 		hak_heap_t *h = seg->owner;
-		hak_slab_t **link = &seg->rnext[s - seg->slabs];
+		_Atomic(hak_slab_t *) *link = &seg->rnext[s - seg->slabs];
 		hak_slab_t *top = atomic_load_explicit(&h->remote_slabs, memory_order_relaxed);
 		do {
-			*link = top;
+			atomic_store_explicit(link, top, memory_order_relaxed);
 		} while (!atomic_compare_exchange_weak_explicit(&h->remote_slabs, &top, s,
 								memory_order_release,
 								memory_order_relaxed));
