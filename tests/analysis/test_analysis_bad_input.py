@@ -1,15 +1,8 @@
 """Bad input to quick_analyze.py and figures.py: one sentence naming the file, exit 2."""
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 import figures
 import quick_analyze
-
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
 
 def one_sentence_error(capsys, main, args) -> str:
@@ -60,19 +53,3 @@ def test_bad_file(tmp_path, capsys, case):
 def test_empty_runs_file(tmp_path, capsys):
     (tmp_path / "runs.jsonl").write_text("")
     assert "holds no runs" in one_sentence_error(capsys, quick_analyze.main, [tmp_path])
-
-
-def test_make_figures_without_results(tmp_path):
-    proc = subprocess.run(["make", "-s", "--no-print-directory", "figures", "RESULTS=", f"PYTHON={PYTHON}",
-                           f"BUILD={tmp_path / 'build'}"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "RESULTS is not set" in proc.stderr
-
-
-def test_command_line_end_to_end(full_dir):
-    """The script runs as a program (shebang path, imports) and exits 2 on bad input."""
-    script = ROOT / "analysis" / "quick_analyze.py"
-    ok = subprocess.run([PYTHON, script, full_dir], capture_output=True, text=True)
-    assert ok.returncode == 0 and "hakmem+timing" in ok.stdout
-    bad = subprocess.run([PYTHON, script, full_dir / "logs"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "holds no results" in bad.stderr
