@@ -268,6 +268,7 @@ def _learn_panel(ax, trace: pd.DataFrame, field: str, ylabel: str, categories: l
     ax.set_ylabel(ylabel, fontsize=8)
     if data.empty:
         ax.text(0.5, 0.5, f"no '{field}' in the trace", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        ax.set_yticks([])
         return
     t_end = float(trace["t"].max())
     if categories is not None:
@@ -300,6 +301,8 @@ def fig_learner(ctx: Context) -> FigureResult:
     _learn_panel(axes[1], trace, "hit_rate", "hit rate (fraction)")
     _learn_panel(axes[2], trace, "strategy", "chosen strategy (large threshold)", categories=[], fmt=fmt_strategy)
     _learn_panel(axes[3], trace, "state", "learner state", categories=LEARN_STATES)
+    for ax in axes:  # one time axis for the four panels
+        ax.set_xlim(min(0.0, float(trace["t"].min())), max(float(trace["t"].max()), 1e-3))
     more = f" (largest of {len(traces)} traces)" if len(traces) > 1 else ""
     return plotstyle.finish(fig, f"hakmem learner over time: {path.name}{more}", ctx.caption)
 
