@@ -90,6 +90,30 @@ hak_heap_t *hak_heap_get(void)
 	return h;
 }
 
+/* --- invariant checks (debug build) ------------------------------------------ */
+#ifdef HAKMEM_DEBUG
+/* Slab s of heap h is consistent: its free blocks lie in its carved part on
+ * block boundaries, and live + free + never-carved blocks = its capacity. */
+static void slab_check(hak_heap_t *h, hak_slab_t *s)
+{
+	hak_seg_t *seg = hak_slab_seg(s);
+	HAK_ASSERT(seg->owner == h && s->cls < HAK_SMALL_NCLS);
+	HAK_ASSERT(s->block_size == hak_class_size[s->cls]);
+	uint8_t *start = hak_slab_start(s);
+	uint32_t cap = (uint32_t)(((size_t)1 << seg->slab_shift) / s->block_size);
+	uint32_t n = 0;
+	for (uint8_t *b = s->free; b; b = *(uint8_t **)b, n++) {
+		HAK_ASSERT(b >= start && b < s->bump);
+		HAK_ASSERT((size_t)(b - start) % s->block_size == 0);
+		HAK_ASSERT(n <= cap);
+	}
+	HAK_ASSERT(s->used + n + s->fresh_left == cap);
+}
+#define SLAB_CHECK(h, s) slab_check(h, s)
+#else
+#define SLAB_CHECK(h, s) ((void)0)
+#endif
+
 /* --- slab state ------------------------------------------------------------ */
 
 /* Slab s (not CUR) has no live block: keep it (Mid CAP) or release it. */
@@ -110,6 +134,7 @@ static void slab_emptied(hak_heap_t *h, hak_slab_t *s)
 /* Blocks came back to slab s (local free or remote drain): fix its state. */
 static void slab_after_return(hak_heap_t *h, hak_slab_t *s)
 {
+	SLAB_CHECK(h, s);
 	if (s->where == SLAB_CUR)
 		return;
 	if (s->where == SLAB_FULL) {
@@ -182,8 +207,10 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 	hak_slab_t *s = h->cur[cls];
 	for (;;) {
 		if (s) {
-			if (s->free || slab_carve(s, want))
+			if (s->free || slab_carve(s, want)) {
+				SLAB_CHECK(h, s);
 				return true;
+			}
 			s->where = SLAB_FULL;
 			s->full = 1;
 			h->cur[cls] = NULL;
