@@ -127,7 +127,7 @@ stress: $(REL_OUT)/stress_hakmem
 # run never rewrites tests/fuzz/corpus/.
 fuzz: $(BUILD)/fuzz/fuzz_hakmem
 	@mkdir -p $(BUILD)/fuzz/corpus
-	$(BUILD)/fuzz/fuzz_hakmem -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	$(BUILD)/fuzz/fuzz_hakmem -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -print_final_stats=1 \
 	  $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 check-real: hakmem

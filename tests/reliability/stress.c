@@ -58,8 +58,8 @@ static struct options opt = {
 	.seed = 12345,
 	.max_size = (size_t)8 << 20,
 	.slots = 512,
-	.max_live = (size_t)512 << 20,
-	.thread_ops_max = 20000,
+	.max_live = (size_t)256 << 20,
+	.thread_ops_max = 5000,
 };
 
 static void usage(FILE *f)
@@ -71,9 +71,9 @@ static void usage(FILE *f)
 		   "  --seed S         RNG seed (default 12345)\n"
 		   "  --max-size B     largest request in bytes (16..1073741824, default 8388608)\n"
 		   "  --slots N        live blocks per thread (16..65536, default 512)\n"
-		   "  --max-live-mb N  live MiB over all threads (16..65536, default 512)\n"
+		   "  --max-live-mb N  live MiB over all threads (16..65536, default 256)\n"
 		   "  --thread-ops N   operations in one thread's life, at most (100..1e9, "
-		   "default 20000)\n"
+		   "default 5000)\n"
 		   "  --inject-corruption  flip one byte of a live block (as a faulty allocator\n"
 		   "                   would): proves the checks work; the run must then fail\n");
 }

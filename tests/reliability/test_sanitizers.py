@@ -60,6 +60,8 @@ def test_stress_under_sanitizer(san):
     assert_sanitizer_clean(proc, f"stress under {san}")
     res = last_json(proc.stdout)
     assert res["status"] == "ok" and res["route"] == "hak_ API" and res["ops"] > 0
+    # The summary of the last run of each length, for docs/RELIABILITY.md's figures.
+    (stress.parent / f"stress-{'full' if FULL else 'short'}.json").write_text(proc.stdout.splitlines()[-1] + "\n")
 
 
 def workload_cases() -> list[tuple[str, str, list[str]]]:
