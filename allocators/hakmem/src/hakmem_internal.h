@@ -278,6 +278,9 @@ void hak_l25_fork_child(void);
 /* A Large block of `size` bytes aligned to `align` (<= 16 for none). */
 void *hak_large_alloc(size_t size, size_t align);
 void hak_large_free(hak_seg_t *span);
+/* Bytes to map for a span of n bytes (header included): pages, and from
+ * 2 MiB on steps of 1/8 of the power of two below (whale reuse). */
+size_t hak_large_map_size(size_t n);
 /* Whale cache: a cached mapping of at least `map_size` bytes, or NULL. */
 hak_seg_t *hak_whale_get(size_t map_size);
 /* Cache a freed mapping (or unmap it if the cache is full). */

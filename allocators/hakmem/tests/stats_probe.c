@@ -8,7 +8,7 @@
  * Other modes run one pattern whose counters test_hakmem.py checks:
  *   l25-thread  a new thread's 64 KiB alloc/free cycles (its thread cache)
  *   whale       alloc/free cycles of 2.0 - 2.24 MiB (whale reuse)
- *   fungible    a freed 1 MiB block, then a 40 KiB request (pool reuse)
+ *   fungible    a freed 512 KiB block, then a 40 KiB request (pool reuse)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -57,7 +57,7 @@ static int special_mode(const char *path, const char *mode)
 			free(p);
 		}
 	} else if (!strcmp(mode, "fungible")) {
-		void *big = malloc(1u << 20);
+		void *big = malloc(512u << 10);
 		CHECK(big);
 		free(big);
 		void *small = malloc(40000);

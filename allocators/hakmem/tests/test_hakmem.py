@@ -178,7 +178,7 @@ def test_whale_reuses_mappings_of_jittered_large_sizes(tmp_path):
 
 
 def test_l25_pool_memory_serves_other_classes(tmp_path):
-    # bug: a freed 1 MiB block could only serve 1 MiB requests, so growing
+    # bug: a freed 512 KiB block could only serve its class, so growing
     # buffers faulted in fresh memory while the pool held resident blocks
     c = _probe_counters(tmp_path, "fungible", {"HAKMEM_L25_TLS_BLOCKS": "0"})
     assert c["l25_refills"] == 1 and c["l25_pool_resized"] == 1

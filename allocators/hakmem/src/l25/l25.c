@@ -7,13 +7,17 @@
  * Owns: class mapping, a small per-thread cache per class
  * (HAKMEM_L25_TLS_BLOCKS, at most HAKMEM_L25_TLS_KB in all), the shared pool
  * per class bounded in bytes (HAKMEM_L25_CACHE_MB; beyond it blocks are
- * unmapped); a pool miss may take a block of the next class. Does not own:
+ * unmapped); a pool miss may take a block of the next class. Classes from
+ * 1 MiB on are kept in the whale cache instead (large.c), which they share
+ * with the Large tier. Does not own:
  * mapping spans (large.c).
  *
  * Thread safety: the shared pool is under one lock; thread caches are the
  * calling thread's.
  */
 #include "../hakmem_internal.h"
+
+#define L25_WHALE_MIN ((size_t)1 << 20) /* bytes: classes from here cycle via the whale */
 
 static hak_lock_t l25_lock;
 static hak_seg_t *l25_pool[HAK_L25_NCLS]; /* freed spans per class */
@@ -72,29 +76,29 @@ void *hak_l25_alloc(size_t size)
 {
 	unsigned c = hak_l25_class(size);
 	HAK_ASSERT(c < HAK_L25_NCLS && hak_l25_class_size(c) >= size);
+	HAK_STAT_INC(l25_allocs);
+	size_t csize = hak_l25_class_size(c);
+	/* From 1 MiB on, blocks cycle through the whale cache, shared with the
+	 * Large tier: requests around the large threshold use one region. */
+	if (csize >= L25_WHALE_MIN) {
+		hak_seg_t *w = hak_whale_get(hak_align_up(HAK_SPAN_HDR + csize, HAK_PAGE));
+		if (w) {
+			HAK_STAT_INC(whale_hits);
+			w->fresh = 0;
+			w->user_off = HAK_SPAN_HDR;
+			w->l25_cls = (int32_t)c;
+			w->usable = csize;
+			return (uint8_t *)w + HAK_SPAN_HDR;
+		}
+	}
 	hak_seg_t *span = hak_tls.l25_head[c];
 	if (span) {
-		HAK_STAT_INC(l25_allocs);
 		hak_tls.l25_head[c] = span->span_next;
 		hak_tls.l25_count[c]--;
 		hak_tls.l25_bytes -= span->map_size;
 		span->fresh = 0;
 		return (uint8_t *)span + span->user_off;
 	}
-	/* From 1 MiB on, a cached Large mapping of similar size serves as well:
-	 * requests around the large threshold then share one region. */
-	if (size >= ((size_t)1 << 20)) {
-		span = hak_whale_get(hak_align_up(HAK_SPAN_HDR + size, HAK_PAGE));
-		if (span) { /* a Large block: counted, and later freed, as one */
-			HAK_STAT_INC(large_allocs);
-			HAK_STAT_INC(whale_hits);
-			span->fresh = 0;
-			span->user_off = HAK_SPAN_HDR;
-			span->usable = span->map_size - HAK_SPAN_HDR;
-			return (uint8_t *)span + HAK_SPAN_HDR;
-		}
-	}
-	HAK_STAT_INC(l25_allocs);
 	/* the shared pool: this class, else the next (at most 25 % larger) */
 	hak_lock(&l25_lock);
 	for (unsigned k = c; k < HAK_L25_NCLS && k <= c + 1; k++) {
@@ -111,14 +115,15 @@ void *hak_l25_alloc(size_t size)
 		span->fresh = 0;
 		return (uint8_t *)span + span->user_off;
 	}
-	size_t csize = hak_l25_class_size(c);
 	span = l25_pool_take_resized(c, csize);
 	if (span) {
 		HAK_STAT_INC(l25_pool_resized);
 		return (uint8_t *)span + span->user_off;
 	}
 	HAK_TIME_BEGIN(t);
-	span = hak_span_map(csize, HAK_SPAN_HDR, HAK_SEG_SIZE, 0);
+	size_t map = csize >= L25_WHALE_MIN ? hak_large_map_size(HAK_SPAN_HDR + csize)
+					    : HAK_SPAN_HDR + csize;
+	span = hak_span_map(map - HAK_SPAN_HDR, HAK_SPAN_HDR, HAK_SEG_SIZE, 0);
 	HAK_TIME_END(l25_refill, t);
 	if (!span) {
 		errno = ENOMEM;
@@ -149,6 +154,10 @@ void hak_l25_free(hak_seg_t *span)
 {
 	unsigned c = (unsigned)span->l25_cls;
 	HAK_STAT_INC(l25_frees);
+	if (hak_l25_class_size(c) >= L25_WHALE_MIN) {
+		hak_whale_put(span);
+		return;
+	}
 	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
 		(void)hak_heap_get(); /* registers the thread-exit flush */
 	if (hak_tls.state == HAK_TLS_LIVE && hak_tls.l25_count[c] < hak_config.l25_tls_blocks &&

@@ -100,7 +100,7 @@ void hak_whale_put(hak_seg_t *span)
 /* Mapping size for `n` bytes: pages, and from 2 MiB on in steps of 1/8 of
  * the power of two below, so that blocks of similar size share whale
  * entries (the pages past the request are never touched by it). */
-static size_t large_map_size(size_t n)
+size_t hak_large_map_size(size_t n)
 {
 	n = hak_align_up(n, HAK_PAGE);
 	if (n < HAK_SEG_SIZE)
@@ -124,11 +124,12 @@ void *hak_large_alloc(size_t size, size_t align)
 		return NULL;
 	}
 	HAK_STAT_INC(large_allocs);
-	size_t map_size = large_map_size(off + size);
+	size_t map_size = hak_large_map_size(off + size);
 	hak_seg_t *span = skew ? NULL : hak_whale_get(map_size);
 	if (span) {
 		HAK_STAT_INC(whale_hits);
 		span->fresh = 0;
+		span->l25_cls = -1;
 		span->user_off = (uint32_t)off;
 		span->usable = span->map_size - off;
 		return (uint8_t *)span + off;
@@ -155,7 +156,7 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 	size_t usable, new_map;
 	int32_t new_cls = -1;
 	if (to_large) {
-		new_map = large_map_size(HAK_SPAN_HDR + size);
+		new_map = hak_large_map_size(HAK_SPAN_HDR + size);
 		usable = new_map - HAK_SPAN_HDR;
 	} else {
 		new_cls = (int32_t)hak_l25_class(size);
