@@ -183,6 +183,8 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls);
 /* Slab s (used == 0, on no list) goes back to its SuperSlab as free; an empty
  * SuperSlab goes back to the cache or the OS. Owner only. */
 void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s);
+/* Give the pages of every empty slab of h back to the OS (thread exit). */
+void hak_seg_purge_all(hak_heap_t *h);
 /* Fork: hold / release / reset the empty-SuperSlab cache's lock. */
 void hak_seg_cache_lock(void);
 void hak_seg_cache_unlock(void);

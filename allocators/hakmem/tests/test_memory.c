@@ -3,6 +3,8 @@
  * tier is freed (in random order), the resident set falls back near where
  * it started; the caches that keep memory are bounded.
  */
+#include <pthread.h>
+
 #include "hakmem.h"
 #include "hak_test.h"
 
@@ -45,8 +47,40 @@ static size_t churn(size_t total, size_t lo, size_t hi, const char *name)
 	return after > base ? after - base : 0;
 }
 
+/* A thread fills and empties 64 MiB of small blocks, then exits: its heap
+ * keeps no empty slab resident. */
+static void *fill_and_empty(void *arg)
+{
+	(void)arg;
+	size_t n = (64 * MB) / 600;
+	void **v = mmap_array(n);
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = 16 + (i * 7919) % 1184;
+		v[i] = malloc(sz);
+		CHECK(v[i]);
+		memset(v[i], 2, sz);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	munmap_array(v, n);
+	return NULL;
+}
+
+static void test_thread_exit_returns_memory(void)
+{
+	size_t base = rss_bytes();
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, fill_and_empty, NULL) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	size_t after = rss_bytes();
+	printf("# thread exit: base %zu MiB, after %zu MiB\n", base / MB, after / MB);
+	CHECK(after < base + 2 * MB);
+	OK("an exited thread's empty slabs go back");
+}
+
 int main(void)
 {
+	test_thread_exit_returns_memory();
 	/* Tiny: 96 MiB of 16-256 B blocks */
 	CHECK(churn(96 * MB, 16, 256, "tiny") < 24 * MB);
 	OK("tiny memory returned");

@@ -343,6 +343,30 @@ HAK_NOINLINE void hak_free_slow(void *p)
 
 /* --- thread exit ------------------------------------------------------------ */
 
+/* An exiting thread's heap keeps only slabs with live blocks: empty current
+ * slabs and kept Mid pages are released, and every empty slab's pages go
+ * back to the OS (the heap may wait long for a thread to adopt it). */
+static void heap_trim(hak_heap_t *h)
+{
+	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++) {
+		hak_slab_t *s = h->cur[c];
+		if (s && s->used == 0) {
+			h->cur[c] = NULL;
+			hak_seg_slab_release(h, s);
+		}
+		for (s = h->partial[c]; s;) {
+			hak_slab_t *next = s->next;
+			if (s->used == 0) {
+				hak_slab_list_remove(&h->partial[c], s);
+				hak_seg_slab_release(h, s);
+			}
+			s = next;
+		}
+		h->kept_blocks[c] = 0;
+	}
+	hak_seg_purge_all(h);
+}
+
 void hak_thread_exit(void)
 {
 	hak_heap_t *h = hak_tls.heap;
@@ -351,6 +375,7 @@ void hak_thread_exit(void)
 	heap_drain_remote(h);
 	hak_l25_thread_flush();
 	hak_counters_publish();
+	heap_trim(h);
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		hak_tls.cur[c] = &hak_empty_slab;
 	h->tls = NULL;

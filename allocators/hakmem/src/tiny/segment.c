@@ -134,10 +134,9 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 	return s;
 }
 
-/* Purge the older dirty slabs of `kind` so that at most half the limit stay. */
-static void slab_purge_excess(hak_heap_t *h, int kind)
+/* Purge the older dirty slabs of `kind` so that at most `keep` stay. */
+static void slab_purge_keep(hak_heap_t *h, int kind, unsigned keep)
 {
-	unsigned keep = (unsigned)hak_config.dirty_slabs_max / 2;
 	hak_slab_t *s = h->free_dirty[kind];
 	for (unsigned i = 0; s && i < keep; i++)
 		s = s->next;
@@ -169,7 +168,13 @@ void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 		return;
 	}
 	if (h->ndirty[kind] > (unsigned)hak_config.dirty_slabs_max)
-		slab_purge_excess(h, kind);
+		slab_purge_keep(h, kind, (unsigned)hak_config.dirty_slabs_max / 2);
+}
+
+void hak_seg_purge_all(hak_heap_t *h)
+{
+	for (int kind = 0; kind < HAK_SEG_KINDS; kind++)
+		slab_purge_keep(h, kind, 0);
 }
 
 void hak_seg_cache_lock(void)
