@@ -120,12 +120,15 @@ check-tsan: $(REL_TSAN_BIN)
 	$(REL_NEED_HAKMEM)
 	RELIABILITY_FULL=1 $(PYTHON) -m pytest -q $(REL_SRC)/test_sanitizers.py -k tsan
 
-stress: $(REL_OUT)/stress_hakmem
+stress: $(if $(REL_HAVE_HAKMEM),$(REL_OUT)/stress_hakmem)
+	$(REL_NEED_HAKMEM)
 	$(REL_OUT)/stress_hakmem --threads $(REL_STRESS_THREADS) --seconds $(DURATION)
 
 # The corpus grows in build/fuzz/corpus (seeded from the committed one), so a
 # run never rewrites tests/fuzz/corpus/.
-fuzz: $(BUILD)/fuzz/fuzz_hakmem
+fuzz: $(REL_FUZZ_BIN)
+	$(REL_NEED_HAKMEM)
+	@[ -n "$(REL_FUZZ_BIN)" ] || { echo "error: make fuzz needs $(REL_CLANG) with libFuzzer; install Debian's clang and libclang-rt-14-dev (make deps)" >&2; exit 2; }
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_hakmem -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -print_final_stats=1 \
 	  $(BUILD)/fuzz/corpus tests/fuzz/corpus
