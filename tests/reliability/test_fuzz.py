@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 
+import pytest
+
 from .relutil import FULL, ROOT, SANITIZER_ENV, binary, run
 
 CORPUS = ROOT / "tests" / "fuzz" / "corpus"
@@ -25,6 +27,7 @@ def test_corpus_replays_clean():
     assert "Done" in proc.stderr
 
 
+@pytest.mark.slow
 def test_short_fuzz_run_finds_nothing(tmp_path):
     fuzz = binary("fuzz/fuzz_hakmem")
     work = tmp_path / "corpus"

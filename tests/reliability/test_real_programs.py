@@ -207,6 +207,7 @@ def redis_round(tmp_path: Path, name: str, env: dict,
     return code, readback.stdout, tests
 
 
+@pytest.mark.slow
 def test_redis_server_benchmark_and_readback(tmp_path):
     for tool in ("redis-server", "redis-cli", "redis-benchmark"):
         if not shutil.which(tool):

@@ -40,6 +40,7 @@ def prefix(san: str) -> list[str]:
     return tsan_prefix() if san == "tsan" else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("san", SANITIZERS)
 @pytest.mark.parametrize("test", UNIT_TESTS)
 def test_hakmem_unit_test_under_sanitizer(san, test):
@@ -50,6 +51,7 @@ def test_hakmem_unit_test_under_sanitizer(san, test):
     assert_sanitizer_clean(proc, f"hakmem's {test} under {san}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("san", SANITIZERS)
 def test_stress_under_sanitizer(san):
     threads, seconds = STRESS[FULL]

@@ -5,6 +5,8 @@ DURATION=60` is the release bar.
 """
 from __future__ import annotations
 
+import pytest
+
 from .relutil import binary, last_json, run
 
 SHORT_THREADS, SHORT_SECONDS = 4, 10
@@ -21,6 +23,7 @@ def check_clean(proc, threads: int) -> dict:
     return res
 
 
+@pytest.mark.slow
 def test_stress_on_hakmem_10s():
     stress = binary("reliability/stress_hakmem")
     proc = run([stress, "--threads", SHORT_THREADS, "--seconds", SHORT_SECONDS, "--thread-ops",
