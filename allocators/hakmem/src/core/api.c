@@ -23,10 +23,12 @@ HAK_NOINLINE void *hak_big_alloc(size_t size, uintptr_t site)
 	}
 	hak_tick(1);
 	hak_learn_note_size(size); /* the learner's size distribution (a TLS store) */
-	if (size >= hak_learn_large_threshold() || size > HAK_L25_MAX ||
-	    (site && hak_learn_site_tier(site) == HAK_TIER_LARGE))
-		return hak_large_alloc(size, 0);
-	return hak_l25_alloc(size);
+	bool large = size >= hak_learn_large_threshold() || size > HAK_L25_MAX;
+	if (site) { /* hak_alloc_at: the learner's site rules */
+		large = large || hak_learn_site_tier(site) == HAK_TIER_LARGE;
+		hak_learn_site_note(site, large ? HAK_TIER_LARGE : HAK_TIER_L25);
+	}
+	return large ? hak_large_alloc(size, 0) : hak_l25_alloc(size);
 }
 
 HAK_API void *hak_malloc(size_t size)
