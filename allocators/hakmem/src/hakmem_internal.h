@@ -96,7 +96,7 @@ typedef struct hak_slab {
 	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap */
 	struct hak_slab *next;    /* partial list of its class, or a free-slab list */
 	struct hak_slab *prev;    /* same list, backwards */
-	uint64_t pad;
+	uint64_t dirty_ms;        /* when it became free with resident pages, ms */
 } hak_slab_t;
 
 _Static_assert(sizeof(hak_slab_t) == 64, "slab metadata is one cache line");
@@ -183,8 +183,12 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls);
 /* Slab s (used == 0, on no list) goes back to its SuperSlab as free; an empty
  * SuperSlab goes back to the cache or the OS. Owner only. */
 void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s);
-/* Give the pages of every empty slab of h back to the OS (thread exit). */
+/* Give the pages of every empty slab of h, and of the shared cache's
+ * SuperSlabs, back to the OS (thread exit). */
 void hak_seg_purge_all(hak_heap_t *h);
+/* Purge the empty slabs of h that stayed unused for HAKMEM_PURGE_DELAY_MS;
+ * cheap when nothing is due (slow paths call it). Owner only. */
+void hak_seg_purge_due(hak_heap_t *h);
 /* Fork: hold / release / reset the empty-SuperSlab cache's lock. */
 void hak_seg_cache_lock(void);
 void hak_seg_cache_unlock(void);
@@ -226,6 +230,7 @@ struct hak_heap {
 	hak_slab_t *free_dirty[HAK_SEG_KINDS]; /* free slabs with resident pages */
 	hak_slab_t *free_clean[HAK_SEG_KINDS]; /* free slabs, pages purged */
 	uint32_t ndirty[HAK_SEG_KINDS];     /* slabs on free_dirty */
+	uint64_t purge_check_ms;            /* next time dirty slabs are looked at, ms */
 	hak_seg_t *segs[HAK_SEG_KINDS];     /* SuperSlabs of this heap */
 };
 

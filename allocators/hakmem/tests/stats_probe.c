@@ -8,6 +8,7 @@
  * Other modes run one pattern whose counters test_hakmem.py checks:
  *   l25-thread  a new thread's 64 KiB alloc/free cycles (its thread cache)
  *   whale       alloc/free cycles of 1.76 - 2.24 MiB (whale reuse across the threshold)
+ *   refill-cycles  10 rounds of 16 MiB of Mid blocks allocated, then freed
  *   fungible    a freed 512 KiB block, then a 40 KiB request (pool reuse)
  */
 #include <pthread.h>
@@ -55,6 +56,17 @@ static int special_mode(const char *path, const char *mode)
 			CHECK(p);
 			p[0] = p[n - 1] = 1;
 			free(p);
+		}
+	} else if (!strcmp(mode, "refill-cycles")) {
+		static void *v[2000];
+		for (int round = 0; round < 10; round++) {
+			for (int i = 0; i < 2000; i++) {
+				v[i] = malloc(8192);
+				CHECK(v[i]);
+				memset(v[i], 3, 8192);
+			}
+			for (int i = 0; i < 2000; i++)
+				free(v[i]);
 		}
 	} else if (!strcmp(mode, "fungible")) {
 		void *big = malloc(512u << 10);

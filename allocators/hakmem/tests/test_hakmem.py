@@ -180,6 +180,15 @@ def test_whale_reuses_mappings_of_jittered_large_sizes(tmp_path):
     assert c["large_refills"] + c["l25_refills"] == 1
 
 
+def test_empty_slabs_are_reused_before_their_purge_delay(tmp_path):
+    # bug: empty slabs beyond 16 were purged (madvise) at once and whole
+    # SuperSlabs unmapped, so a working set that shrinks and grows again
+    # paid page faults and system calls on every cycle
+    c = _probe_counters(tmp_path, "refill-cycles", {"HAKMEM_PURGE_DELAY_MS": "10000"})
+    assert c["slabs_purged"] == 0
+    assert c["segments_mapped"] <= 12 and c["segments_unmapped"] <= 4
+
+
 def test_l25_pool_memory_serves_other_classes(tmp_path):
     # bug: a freed 512 KiB block could only serve its class, so growing
     # buffers faulted in fresh memory while the pool held resident blocks

@@ -289,6 +289,7 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 		}
 		s = h->cur[cls];
 		counters_publish_one(cls);
+		hak_seg_purge_due(h);
 		hak_tick(cls < HAK_TINY_NCLS ? (uint32_t)hak_config.tiny_refill_count
 					     : hak_mid_refill_blocks(cls));
 	}

@@ -3,28 +3,49 @@
  * Mid pages (256 KiB), and the memory-return policy for them.
  *
  * Owns: mapping SuperSlabs, handing out free slabs, taking empty slabs back,
- * purging (madvise) empty slabs beyond HAKMEM_DIRTY_SLABS_MAX per thread
- * and kind, the bounded cache of empty SuperSlabs (HAKMEM_SEGMENT_CACHE),
- * unmapping the rest. Does not own: what is inside a slab (heap.c).
+ * purging (madvise) empty slabs that stayed unused for
+ * HAKMEM_PURGE_DELAY_MS (checked on slow paths) or beyond
+ * HAKMEM_DIRTY_SLABS_MAX per thread and kind, the bounded cache of empty
+ * SuperSlabs (HAKMEM_SEGMENT_CACHE), unmapping the rest. Does not own: what is inside a slab (heap.c).
  *
  * Every function here is called by the heap's owner only, except the
  * segment cache (locked).
  */
 #include "../hakmem_internal.h"
 
+#include <time.h>
+
 static hak_lock_t seg_cache_lock;
-static hak_seg_t *seg_cache;       /* empty SuperSlabs, unit 0 resident, rest purged */
+static hak_seg_t *seg_cache;       /* empty SuperSlabs of no heap */
 static unsigned seg_cache_count;   /* SuperSlabs in seg_cache */
+static _Atomic unsigned seg_cache_dirty; /* of them, with resident slab pages */
+
+/* A cached SuperSlab's state lives in its reserved slab 0: `where` says
+ * whether the other slabs' pages may be resident, dirty_ms since when. */
+#define SEG_CACHED_STATE(seg) (&(seg)->slabs[0])
 
 /* --- SuperSlabs ---------------------------------------------------------- */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 {
 	hak_seg_t *seg = NULL;
+	bool dirty = false;
+	uint64_t dirty_ms = 0;
 	hak_lock(&seg_cache_lock);
 	if (seg_cache) {
 		seg = seg_cache;
 		seg_cache = seg->next;
 		seg_cache_count--;
+		dirty = SEG_CACHED_STATE(seg)->where == SLAB_FREE_DIRTY;
+		dirty_ms = SEG_CACHED_STATE(seg)->dirty_ms;
+		if (dirty)
+			seg_cache_dirty--;
 	}
 	hak_unlock(&seg_cache_lock);
 	if (seg) {
@@ -48,8 +69,15 @@ static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 		memset(s, 0, sizeof *s);
 		s->index = (uint8_t)i;
 		s->cls = HAK_CLS_NONE;
-		s->where = SLAB_FREE_CLEAN;
-		hak_slab_list_push(&h->free_clean[kind], s);
+		if (dirty) { /* pages may be resident: they age from when cached */
+			s->where = SLAB_FREE_DIRTY;
+			s->dirty_ms = dirty_ms;
+			hak_slab_list_push(&h->free_dirty[kind], s);
+			h->ndirty[kind]++;
+		} else {
+			s->where = SLAB_FREE_CLEAN;
+			hak_slab_list_push(&h->free_clean[kind], s);
+		}
 	}
 	seg->prev = NULL;
 	seg->next = h->segs[kind];
@@ -61,10 +89,31 @@ static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 	return seg;
 }
 
+/* Give back the pages of every slab of seg (the header's unit stays). */
+static void seg_purge_body(hak_seg_t *seg)
+{
+	hak_os_purge((uint8_t *)seg + ((size_t)1 << HAK_UNIT_SHIFT),
+		     HAK_SEG_SIZE - ((size_t)1 << HAK_UNIT_SHIFT));
+}
+
+static bool seg_all_clean(hak_seg_t *seg)
+{
+	for (unsigned i = 1; i < seg->nslabs; i++)
+		if (seg->slabs[i].where != SLAB_FREE_CLEAN)
+			return false;
+	return true;
+}
+
+/* SuperSlab seg of h has no slab in use. While some of its slabs are dirty
+ * it stays with the heap (they age like any empty slab; the purge that
+ * cleans the last one releases it); then it goes to the shared cache or is
+ * unmapped. */
 static void seg_release(hak_heap_t *h, hak_seg_t *seg)
 {
 	int kind = seg->kind;
 	bool dirty = false;
+	if (hak_config.purge_delay_ms > 0 && !seg_all_clean(seg))
+		return;
 	for (unsigned i = 1; i < seg->nslabs; i++) {
 		hak_slab_t *s = &seg->slabs[i];
 		HAK_ASSERT(s->cls == HAK_CLS_NONE && s->used == 0);
@@ -84,19 +133,22 @@ static void seg_release(hak_heap_t *h, hak_seg_t *seg)
 		seg->next->prev = seg->prev;
 	seg->owner = NULL;
 
+	if (dirty && hak_config.purge_delay_ms == 0) {
+		seg_purge_body(seg);
+		dirty = false;
+	}
+	SEG_CACHED_STATE(seg)->where = dirty ? SLAB_FREE_DIRTY : SLAB_FREE_CLEAN;
+	SEG_CACHED_STATE(seg)->dirty_ms = now_ms();
 	hak_lock(&seg_cache_lock);
 	bool keep = seg_cache_count < (unsigned)hak_config.segment_cache;
 	if (keep) {
 		seg_cache_count++;
+		seg_cache_dirty += dirty;
 		seg->next = seg_cache;
 		seg_cache = seg;
 	}
 	hak_unlock(&seg_cache_lock);
-	if (keep) {
-		if (dirty) /* the header's unit stays; the rest goes back */
-			hak_os_purge((uint8_t *)seg + ((size_t)1 << HAK_UNIT_SHIFT),
-				     HAK_SEG_SIZE - ((size_t)1 << HAK_UNIT_SHIFT));
-	} else {
+	if (!keep) {
 		hak_os_unmap(seg, HAK_SEG_SIZE);
 		HAK_STAT_INC(segments_unmapped);
 	}
@@ -105,13 +157,13 @@ static void seg_release(hak_heap_t *h, hak_seg_t *seg)
 /* --- slabs --------------------------------------------------------------- */
 hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 {
-	hak_slab_t *s = h->free_dirty[kind];
+	if (!h->free_dirty[kind] && !h->free_clean[kind] && !seg_new(h, kind))
+		return NULL;
+	hak_slab_t *s = h->free_dirty[kind]; /* resident pages first */
 	if (s) {
 		hak_slab_list_remove(&h->free_dirty[kind], s);
 		h->ndirty[kind]--;
 	} else {
-		if (!h->free_clean[kind] && !seg_new(h, kind))
-			return NULL;
 		s = h->free_clean[kind];
 		hak_slab_list_remove(&h->free_clean[kind], s);
 	}
@@ -134,7 +186,21 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 	return s;
 }
 
-/* Purge the older dirty slabs of `kind` so that at most `keep` stay. */
+static void slab_purge(hak_heap_t *h, int kind, hak_slab_t *s)
+{
+	hak_slab_list_remove(&h->free_dirty[kind], s);
+	h->ndirty[kind]--;
+	hak_os_purge(hak_slab_start(s), (size_t)1 << hak_slab_seg(s)->slab_shift);
+	HAK_STAT_INC(slabs_purged);
+	s->where = SLAB_FREE_CLEAN;
+	hak_slab_list_push(&h->free_clean[kind], s);
+	hak_seg_t *seg = hak_slab_seg(s);
+	if (seg->used_slabs == 0 && seg_all_clean(seg))
+		seg_release(h, seg); /* its other slabs are all on the clean list */
+}
+
+/* Purge the older dirty slabs of `kind` so that at most `keep` stay (the
+ * list is newest first). */
 static void slab_purge_keep(hak_heap_t *h, int kind, unsigned keep)
 {
 	hak_slab_t *s = h->free_dirty[kind];
@@ -142,13 +208,45 @@ static void slab_purge_keep(hak_heap_t *h, int kind, unsigned keep)
 		s = s->next;
 	while (s) {
 		hak_slab_t *next = s->next;
-		hak_slab_list_remove(&h->free_dirty[kind], s);
-		h->ndirty[kind]--;
-		hak_os_purge(hak_slab_start(s), (size_t)1 << hak_slab_seg(s)->slab_shift);
-		HAK_STAT_INC(slabs_purged);
-		s->where = SLAB_FREE_CLEAN;
-		hak_slab_list_push(&h->free_clean[kind], s);
+		slab_purge(h, kind, s);
 		s = next;
+	}
+}
+
+/* Purge the shared cache's SuperSlabs that stayed unused for the delay. */
+static void seg_cache_purge_due(uint64_t now, uint64_t delay)
+{
+	hak_lock(&seg_cache_lock);
+	for (hak_seg_t *seg = seg_cache; seg; seg = seg->next) {
+		hak_slab_t *st = SEG_CACHED_STATE(seg);
+		if (st->where == SLAB_FREE_DIRTY && st->dirty_ms + delay <= now) {
+			seg_purge_body(seg);
+			st->where = SLAB_FREE_CLEAN;
+			seg_cache_dirty--;
+		}
+	}
+	hak_unlock(&seg_cache_lock);
+}
+
+void hak_seg_purge_due(hak_heap_t *h)
+{
+	bool cache_dirty = atomic_load_explicit(&seg_cache_dirty, memory_order_relaxed) != 0;
+	if (!h->ndirty[HAK_SEG_TINY] && !h->ndirty[HAK_SEG_MID] && !cache_dirty)
+		return;
+	uint64_t now = now_ms();
+	if (now < h->purge_check_ms)
+		return;
+	uint64_t delay = (uint64_t)hak_config.purge_delay_ms;
+	h->purge_check_ms = now + (delay / 2 ? delay / 2 : 1);
+	if (cache_dirty)
+		seg_cache_purge_due(now, delay);
+	for (int kind = 0; kind < HAK_SEG_KINDS; kind++) {
+		for (hak_slab_t *s = h->free_dirty[kind]; s;) {
+			hak_slab_t *next = s->next;
+			if (s->dirty_ms + delay <= now)
+				slab_purge(h, kind, s);
+			s = next;
+		}
 	}
 }
 
@@ -161,20 +259,27 @@ void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 	s->cls = HAK_CLS_NONE;
 	s->free = NULL;
 	s->where = SLAB_FREE_DIRTY;
+	s->dirty_ms = now_ms();
 	hak_slab_list_push(&h->free_dirty[kind], s);
 	h->ndirty[kind]++;
 	if (--seg->used_slabs == 0) {
 		seg_release(h, seg);
 		return;
 	}
-	if (h->ndirty[kind] > (unsigned)hak_config.dirty_slabs_max)
+	if (hak_config.purge_delay_ms == 0)
+		slab_purge_keep(h, kind, 0);
+	else if (h->ndirty[kind] > (unsigned)hak_config.dirty_slabs_max)
 		slab_purge_keep(h, kind, (unsigned)hak_config.dirty_slabs_max / 2);
+	else
+		hak_seg_purge_due(h);
 }
 
 void hak_seg_purge_all(hak_heap_t *h)
 {
 	for (int kind = 0; kind < HAK_SEG_KINDS; kind++)
 		slab_purge_keep(h, kind, 0);
+	if (atomic_load_explicit(&seg_cache_dirty, memory_order_relaxed))
+		seg_cache_purge_due(now_ms(), 0);
 }
 
 void hak_seg_cache_lock(void)
