@@ -96,8 +96,8 @@ int main(void)
 	 * thread caches 2 blocks per class */
 	CHECK(churn(160 * MB, 40000, MB, "l25") < 24 * MB);
 	OK("l25 memory returned beyond the pool's bound");
-	/* Large: 256 MiB of 2-8 MiB blocks; the whale cache keeps at most 64 MiB */
-	CHECK(churn(256 * MB, 2 * MB, 8 * MB, "large") < 72 * MB);
+	/* Large: 256 MiB of 2-8 MiB blocks; the whale cache keeps at most 32 MiB */
+	CHECK(churn(256 * MB, 2 * MB, 8 * MB, "large") < 40 * MB);
 	OK("large memory returned beyond the whale cache's bound");
 	return 0;
 }
