@@ -33,6 +33,8 @@ class Allocator:
     description: str = ""
     built_here: bool = False
     bindir: str = ""  # where its programs live; default build/<name>
+    stats_env: str = ""  # variable naming the statistics file the runner asks for
+    trace_env: str = ""  # variable naming the learner trace file the runner asks for
 
 
 @dataclass
@@ -109,7 +111,8 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "allocators": {"link": (_STR, False), "preload": (_STR, False), "package": (_STR, False),
                    "version_package": (_STR, False), "identity": (_STR, False),
                    "description": (_STR, False), "built_here": (_BOOL, False),
-                   "bindir": (_STR, False)},
+                   "bindir": (_STR, False), "stats_env": (_STR, False),
+                   "trace_env": (_STR, False)},
     "workloads": {"program": (_STR, True), "args": (_LIST, False), "length": (_STR, False),
                   "metric": (_STR, False), "description": (_STR, False)},
     "suites": {"workloads": (_LIST, True), "threads": (_LIST, False), "reps": ((int,), False),

@@ -71,20 +71,20 @@ class Plan:
         owner = SYSTEM_BUILD if variant and variant.preload else cell.allocator
         return bindir(self.config, owner) / self.workloads[cell.workload].program
 
-    def env_overrides(self, cell: Cell, stats_file: Path | None) -> dict[str, str]:
-        """Environment variables a cell sets on top of the runner's own."""
+    def env_overrides(self, cell: Cell, logs: Path, run_id: str) -> dict[str, str]:
+        """Environment variables a cell sets on top of the runner's own: the variant's,
+        and the allocator's statistics and trace files under logs/ when it has them."""
         env: dict[str, str] = {}
         variant = self.config.variants.get(cell.variant)
         if variant:
             env.update(variant.env)
             if variant.preload:
                 env["LD_PRELOAD"] = str(resolve(self.config, variant.preload))
-        if stats_file is not None and self.is_hakmem(cell):
-            env["HAKMEM_STATS_FILE"] = str(stats_file)
+        a = self.allocator(cell)
+        for var, path in ((a.stats_env, stats_path(logs, run_id)), (a.trace_env, trace_path(logs, run_id))):
+            if var and var not in env:
+                env[var] = str(path)
         return env
-
-    def is_hakmem(self, cell: Cell) -> bool:
-        return self.allocator(cell).identity == "hakmem"
 
     def argv(self, cell: Cell) -> list[str]:
         """The full command of a cell (taskset prefix included when PIN= is set)."""
@@ -98,6 +98,16 @@ class Plan:
                 args += ["--seconds", f"{self.options.runtime:g}"]
         prefix = ["taskset", "-c", self.options.pin] if self.options.pin else []
         return prefix + [str(self.program_path(cell))] + args
+
+
+def stats_path(logs: Path, run_id: str) -> Path:
+    """Where a run's allocator statistics file goes (allocators with `stats_env`)."""
+    return logs / f"{run_id}.stats.json"
+
+
+def trace_path(logs: Path, run_id: str) -> Path:
+    """Where a run's learner trace goes (allocators with `trace_env`)."""
+    return logs / f"{run_id}.learn.jsonl"
 
 
 def resolve(cfg: Config, path: str) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import execute
 import hyperfine
 from matrix import Cell, Run, pair_key, schedule
-from plan import Plan
+from plan import Plan, stats_path, trace_path
 from progress import Progress
 from records import ResultDir
 
@@ -42,10 +42,10 @@ def full_schedule(plan: Plan, seed: int) -> list[Run]:
 def measure(plan: Plan, run: Run, res: ResultDir, run_id: str) -> dict:
     """Run one (cell, rep) and return its row."""
     cell = run.cell
-    stats_file = res.logs / f"{run_id}.stats.json" if plan.is_hakmem(cell) else None
-    if stats_file is not None and stats_file.exists():
-        stats_file.unlink()
-    overrides = plan.env_overrides(cell, stats_file)
+    stats_file = stats_path(res.logs, run_id) if plan.allocator(cell).stats_env else None
+    for stale in (stats_path(res.logs, run_id), trace_path(res.logs, run_id)):
+        stale.unlink(missing_ok=True)
+    overrides = plan.env_overrides(cell, res.logs, run_id)
     argv = plan.argv(cell)
     env = {**os.environ, **overrides}
     workload = plan.workloads[cell.workload]
@@ -76,6 +76,9 @@ def measure(plan: Plan, run: Run, res: ResultDir, run_id: str) -> dict:
         stats = read_stats(stats_file)
         if stats is not None:
             row["hakmem_stats"] = stats
+    trace = trace_path(res.logs, run_id)
+    if trace.exists():
+        row["learn_trace"] = str(trace.relative_to(res.path))
     return row
 
 
@@ -109,7 +112,7 @@ def warm_up(plan: Plan, cells: list[Cell], res: ResultDir, progress: Progress) -
         for i in range(plan.options.warmup):
             progress.start(f"warm-up {cell.label} {cell.workload} t{cell.threads}")
             run_id = f"warmup-{cell.key}.{i}"
-            env = {**os.environ, **plan.env_overrides(cell, None)}
+            env = {**os.environ, **plan.env_overrides(cell, res.logs, run_id)}
             try:
                 out = execute.spawn_and_wait(plan.argv(cell), env, res.logs / f"{run_id}.stdout",
                                              res.logs / f"{run_id}.stderr", plan.options.timeout, plan.launcher)

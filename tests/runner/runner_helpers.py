@@ -37,6 +37,8 @@ package = "libmimalloc-dev"
 identity = "hakmem"
 bindir = "bin/hakmem"
 built_here = true
+stats_env = "HAKMEM_STATS_FILE"
+trace_env = "HAKMEM_LEARN_TRACE"
 
 [allocators.wrong]
 identity = "jemalloc"

@@ -97,6 +97,7 @@ def test_hakmem_stats_and_variants(tree):
     assert set(rs) == {"hak", "hak+v1", "hak+v2"}
     assert rs["hak+v2"]["env"]["HAKMEM_X"] == "2" and rs["hak+v2"]["variant"] == "v2"
     assert rs["hak"]["hakmem_stats"]["tiers"]["tiny"]["allocs"] == 10
+    assert rs["hak"]["env"]["HAKMEM_LEARN_TRACE"].endswith(".learn.jsonl")
     with open(tree / "out" / "runs.csv", newline="") as f:
         assert next(csv.DictReader(f))["hakmem.tiers.tiny.allocs"] == "10"
 
