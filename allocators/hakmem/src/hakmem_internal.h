@@ -56,6 +56,31 @@
 #define HAK_HIDDEN __attribute__((visibility("hidden")))
 #define HAK_TLS __thread __attribute__((tls_model("initial-exec")))
 
+/* Debug counters (stats.def's HAK_DEBUG_STAT rows): debug and timing builds. */
+#if defined(HAKMEM_DEBUG) || defined(HAKMEM_DEBUG_TIMING)
+#define HAK_DEBUG_STATS 1
+#endif
+enum {
+#define HAK_STAT(name, meaning)
+#define HAK_DEBUG_STAT(name, meaning) HAK_DBG_##name,
+#include "core/stats.def"
+#undef HAK_DEBUG_STAT
+#undef HAK_STAT
+	HAK_DBG_N
+};
+/* HAK_DEBUG_STAT_INC: the calling thread's copy (threads with a heap: their
+ * counts are published on slow paths and at exit); HAK_DEBUG_STAT_SHARED:
+ * the global one (paths any thread may take, with or without a heap). */
+#ifdef HAK_DEBUG_STATS
+#define HAK_DEBUG_STAT_AT(i) (hak_tls.dbg[(i)]++)
+#define HAK_DEBUG_STAT_SHARED(name)                                                                \
+	atomic_fetch_add_explicit(&hak_stats.dbg[HAK_DBG_##name], 1, memory_order_relaxed)
+#else
+#define HAK_DEBUG_STAT_AT(i) ((void)(i))
+#define HAK_DEBUG_STAT_SHARED(name) ((void)0)
+#endif
+#define HAK_DEBUG_STAT_INC(name) HAK_DEBUG_STAT_AT(HAK_DBG_##name)
+
 #ifdef HAKMEM_DEBUG
 void hak_assert_fail(const char *expr, const char *file, int line);
 #define HAK_ASSERT(e) ((e) ? (void)0 : hak_assert_fail(#e, __FILE__, __LINE__))
@@ -77,7 +102,7 @@ void hak_assert_fail(const char *expr, const char *file, int line);
 #define HAK_SPAN_HDR 64 /* bytes before the block in a span */
 
 enum { HAK_SEG_TINY = 0, HAK_SEG_MID = 1, HAK_SEG_KINDS = 2, HAK_SEG_SPAN = 3 };
-enum { SLAB_FREE_DIRTY, SLAB_FREE_CLEAN, SLAB_CUR, SLAB_PARTIAL, SLAB_FULL };
+enum { SLAB_FREE_DIRTY, SLAB_FREE_CLEAN, SLAB_CUR, SLAB_PARTIAL, SLAB_FULL, SLAB_SHARED };
 #define HAK_CLS_NONE 0xff
 
 typedef struct hak_heap hak_heap_t;
@@ -96,14 +121,20 @@ typedef struct hak_slab {
 	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap */
 	struct hak_slab *next;    /* partial list of its class, or a free-slab list */
 	struct hak_slab *prev;    /* same list, backwards */
-	uint64_t dirty_ms;        /* when it became free with resident pages, ms */
+	union {
+		uint64_t dirty_ms; /* free or SHARED: when its pages became idle and
+				    * resident, ms (UINT64_MAX: purged) */
+		hak_heap_t *owner; /* in use (has a class): the heap allocating from it */
+	};
 } hak_slab_t;
 
 _Static_assert(sizeof(hak_slab_t) == 64, "slab metadata is one cache line");
 
 struct hak_seg {
 	/* --- first cache line: all the free fast path reads, and a span's header --- */
-	hak_heap_t *owner;              /* heap of a SuperSlab; HAK_SPAN_OWNER for a span */
+	hak_heap_t *owner;              /* heap of a Tiny SuperSlab; HAK_MID_OWNER for a Mid
+					 * one (its pages' owners are per slab); HAK_SPAN_OWNER
+					 * for a span */
 	uint8_t kind;                   /* HAK_SEG_* */
 	uint8_t slab_shift;             /* log2 of the slab size, bytes */
 	uint8_t nslabs;                 /* slabs, including the reserved first one */
@@ -118,7 +149,8 @@ struct hak_seg {
 			uint32_t user_off; /* span: bytes from the header to the block */
 		};
 	};
-	uint8_t pad1[16];
+	hak_heap_t *home;               /* SuperSlab: heap whose bookkeeping holds it */
+	uint8_t pad1[8];
 	/* --- SuperSlab bookkeeping (owner only; not present in spans) --- */
 	hak_seg_t *next, *prev;         /* in the heap's segment list / the cache */
 	uint32_t used_slabs;            /* slabs not free */
@@ -130,6 +162,10 @@ struct hak_seg {
 /* Owner of every span: never a heap and never NULL (a thread without a heap
  * has hak_tls.heap == NULL), so the free fast path never takes a span. */
 #define HAK_SPAN_OWNER ((hak_heap_t *)(uintptr_t)1)
+/* Owner of every Mid SuperSlab: never a heap either, so every Mid free takes
+ * hak_free_slow, which compares the page's own owner (pages move between
+ * heaps through the shared lists of mid.c; SuperSlabs do not). */
+#define HAK_MID_OWNER ((hak_heap_t *)(uintptr_t)2)
 
 _Static_assert(offsetof(hak_seg_t, next) == 64, "free fast path reads one cache line");
 _Static_assert(offsetof(hak_seg_t, pad1) <= HAK_SPAN_HDR, "a span header fits before its block");
@@ -180,9 +216,12 @@ static inline void hak_slab_list_remove(hak_slab_t **head, hak_slab_t *s)
 /* A free slab of `kind` for class `cls` from heap h (its free slabs, then a
  * cached or new SuperSlab); NULL when out of memory. Owner only. */
 hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls);
-/* Slab s (used == 0, on no list) goes back to its SuperSlab as free; an empty
- * SuperSlab goes back to the cache or the OS. Owner only. */
+/* Slab s (used == 0, on no list, of a SuperSlab whose home is h) goes back
+ * to its SuperSlab as free; an empty SuperSlab goes back to the cache or the
+ * OS. Owner only. */
 void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s);
+/* Reset slab s (used == 0) to never-carved: no free list, bump at its start. */
+void hak_slab_reset(hak_slab_t *s);
 /* Give the pages of every empty slab of h, and of the shared cache's
  * SuperSlabs, back to the OS (thread exit). */
 void hak_seg_purge_all(hak_heap_t *h);
@@ -213,6 +252,9 @@ typedef struct hak_tls {
 	uint8_t l25_count[HAK_L25_NCLS]; /* blocks in l25_head, per class */
 	void *l25_head[HAK_L25_NCLS];    /* thread-cached L2.5 spans, per class */
 	size_t l25_bytes;                /* bytes mapped by the thread-cached spans */
+#ifdef HAK_DEBUG_STATS
+	uint64_t dbg[HAK_DBG_N];         /* debug counters, not yet published */
+#endif
 } hak_tls_t;
 
 enum { HAK_TLS_NEW = 0, HAK_TLS_LIVE = 1, HAK_TLS_EXITED = 2 };
@@ -269,6 +311,21 @@ void *hak_mid_wmax_pop(unsigned cls, size_t size);
 void hak_mid_note_miss(unsigned cls);
 void hak_mid_init(void);
 
+/* Shared lists of empty Mid pages (mid/shared.c): per class and shard, a few
+ * lock-free slots, so a page one thread no longer needs serves another
+ * without going back to the OS. */
+/* Put empty Mid page s (used == 0, on no list, remote list empty) of heap h
+ * on a shared list of its class; false when every slot is taken. */
+bool hak_mid_shared_put(hak_heap_t *h, hak_slab_t *s);
+/* Take up to `max` pages of class cls (h's shard first, then the others)
+ * into out[], owned by h from then on; returns how many. */
+unsigned hak_mid_shared_take(hak_heap_t *h, unsigned cls, hak_slab_t **out, unsigned max);
+/* Purge the shared pages idle for `delay` ms (their pages go back to the OS,
+ * the page stays listed; one whose slot was taken meanwhile joins h). */
+void hak_mid_shared_purge_due(hak_heap_t *h, uint64_t now, uint64_t delay);
+/* 1 while some shared page holds resident memory. */
+bool hak_mid_shared_dirty(void);
+
 /* ------------------------------------------------------------------------
  * Spans: L2.5 pool (l25/l25.c) and Large with the whale cache (large/large.c)
  * ------------------------------------------------------------------------ */
@@ -316,6 +373,7 @@ typedef struct hak_stats {
 	_Atomic uint64_t class_frees[HAK_SMALL_NCLS];  /* published per-class local frees */
 	_Atomic uint64_t peak_mapped;                  /* bytes, high-water mark */
 	_Atomic int64_t cur_mapped;                    /* bytes mapped now */
+	_Atomic uint64_t dbg[HAK_DBG_N];               /* published debug counters */
 } hak_stats_t;
 
 extern hak_stats_t hak_stats;
@@ -387,6 +445,10 @@ void *hak_big_alloc(size_t size, uintptr_t site);
 static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 {
 	if (HAK_LIKELY(size <= HAK_SMALL_MAX)) {
+#ifdef HAK_DEBUG_STATS
+		if (size == 0)
+			HAK_DEBUG_STAT_INC(malloc_zero);
+#endif
 		unsigned cls = hak_small_class(size);
 		hak_slab_t *s = hak_tls.cur[cls];
 		void *p = s->free;
@@ -406,10 +468,13 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
  * the empty/full tests: 25 instructions to `ret` on a local free. */
 static inline void hak_free_inline(void *p)
 {
-	if (HAK_UNLIKELY(p == NULL))
+	if (HAK_UNLIKELY(p == NULL)) {
+		HAK_DEBUG_STAT_SHARED(free_null);
 		return;
+	}
 	hak_seg_t *seg = hak_seg_of(p);
 	if (HAK_LIKELY(seg->owner == hak_tls.heap)) {
+		HAK_DEBUG_STAT_INC(free_local_fast);
 		hak_slab_t *s = hak_slab_of(seg, p);
 		*(void **)p = s->free;
 		s->free = p;

@@ -10,6 +10,8 @@
  *   whale       alloc/free cycles of 1.76 - 2.24 MiB (whale reuse across the threshold)
  *   refill-cycles  10 rounds of 16 MiB of Mid blocks allocated, then freed
  *   fungible    a freed 512 KiB block, then a 40 KiB request (pool reuse)
+ *   early       3 free(NULL), 2 malloc(0), realloc(NULL, n), realloc(p, 0),
+ *               an overflowing calloc (the debug counters' early returns)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -68,6 +70,15 @@ static int special_mode(const char *path, const char *mode)
 			for (int i = 0; i < 2000; i++)
 				free(v[i]);
 		}
+	} else if (!strcmp(mode, "early")) {
+		for (int i = 0; i < 3; i++)
+			free(NULL);
+		for (int i = 0; i < 2; i++)
+			free(malloc(0));
+		void *p = realloc(NULL, 10);
+		CHECK(p);
+		CHECK(realloc(p, 0) == NULL);
+		CHECK(calloc(SIZE_MAX / 8, 16) == NULL);
 	} else if (!strcmp(mode, "fungible")) {
 		void *big = malloc(512u << 10);
 		CHECK(big);

@@ -7,6 +7,8 @@ libraries by `make hakmem` (build/lib/); `make test` builds both first.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import os
 import signal
 import subprocess
@@ -354,3 +356,73 @@ def test_quick_suite_workload_runs_on_hakmem(tmp_path, program, args):
     s = load_stats(out)
     assert s["foreign_requests"] == 0
     assert s["allocations"] > 0
+
+
+# --- debug counters (stats.def's HAK_DEBUG_STAT rows) ------------------------------
+
+REFILL_STAGES = ["refill_local", "refill_carve", "refill_partial", "refill_shared",
+                 "refill_new_slab"]
+FREE_PATHS = ["free_local_fast", "free_local_mid", "free_remote", "free_span"]
+
+
+def check_debug_consistent(d: dict) -> None:
+    dbg, c = d["debug"], d["counters"]
+    # every refill ends in one stage; every free takes one path
+    assert sum(dbg[k] for k in REFILL_STAGES) == c["tiny_refills"] + c["mid_refills"], dbg
+    assert sum(dbg[k] for k in FREE_PATHS) == d["frees"], (dbg, d["frees"])
+    assert dbg["free_remote"] == c["tiny_remote_frees"] + c["mid_remote_frees"]
+    assert dbg["free_remote_listed"] <= dbg["free_remote"]
+    assert dbg["refill_new_superslab"] <= dbg["refill_new_slab"]
+    assert dbg["refill_new_superslab"] >= 1
+
+
+def test_debug_counters_in_the_debug_build(tmp_path):
+    exe = need(TESTS_BIN / "stats_probe")
+    out = tmp_path / "s.json"
+    assert run([str(exe), str(out)]).returncode == 0
+    d = load_stats(out)
+    assert d["build"] == "debug"
+    check_debug_consistent(d)
+    assert d["debug"]["free_remote"] >= 1 and d["debug"]["free_span"] >= 6
+    out = tmp_path / "early.json"
+    assert run([str(exe), str(out), "early"]).returncode == 0
+    dbg = load_stats(out)["debug"]
+    assert (dbg["free_null"], dbg["malloc_zero"], dbg["realloc_null"], dbg["realloc_zero"],
+            dbg["size_overflow"]) == (3, 2, 1, 1, 1), dbg
+
+
+@pytest.mark.parametrize("lib,build", [("libhakmem_timing.so", "timing"),
+                                       ("libhakmem_debug.so", "debug")])
+def test_debug_counters_with_preloaded_builds(tmp_path, lib, build):
+    so = need(LIB / lib)
+    prog = need(BUILD / "system" / "cross_thread")
+    out = tmp_path / "s.json"
+    r = run([str(prog), "--threads", "2", "--ops", "20000"], preload=so,
+            env_extra={"HAKMEM_STATS_FILE": str(out)})
+    assert r.returncode == 0, r.stderr.decode()
+    d = load_stats(out)
+    assert d["build"] == build
+    check_debug_consistent(d)
+    assert d["debug"]["free_remote"] > 0
+
+
+def test_release_build_has_no_debug_counters(tmp_path):
+    so = need(LIB / "libhakmem.so")
+    prog = need(BUILD / "system" / "cross_thread")
+    out = tmp_path / "s.json"
+    r = run([str(prog), "--threads", "2", "--ops", "20000"], preload=so,
+            env_extra={"HAKMEM_STATS_FILE": str(out)})
+    assert r.returncode == 0, r.stderr.decode()
+    assert "debug" not in load_stats(out)
+    # and they cost nothing: free's local path stays within its budget
+    # (hakmem_internal.h: 25 instructions to `ret`), with no lock or call
+    if shutil.which("objdump") is None:
+        pytest.skip("objdump is not installed")
+    asm = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(so)], capture_output=True,
+                         text=True, check=True).stdout
+    body = re.split(r"<(?:__libc_)?free>:\n", asm)[1]
+    insns = [ln for ln in body.splitlines() if re.match(r"\s+[0-9a-f]+:\t", ln)]
+    first_ret = next(i for i, ln in enumerate(insns) if "\tret" in ln)
+    local = insns[:first_ret + 1]
+    assert len(local) <= 25, "\n".join(local)
+    assert not any(re.search(r"\block\b|\bcall", ln) for ln in local), "\n".join(local)

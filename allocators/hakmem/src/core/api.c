@@ -68,6 +68,7 @@ HAK_API void *hak_calloc(size_t nmemb, size_t size)
 {
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		HAK_DEBUG_STAT_SHARED(size_overflow);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -92,15 +93,20 @@ static bool realloc_fits(const void *ptr, size_t usable, size_t size)
 
 HAK_API void *hak_realloc(void *ptr, size_t size)
 {
-	if (!ptr)
+	if (!ptr) {
+		HAK_DEBUG_STAT_SHARED(realloc_null);
 		return hak_malloc(size);
+	}
 	if (size == 0) {
+		HAK_DEBUG_STAT_SHARED(realloc_zero);
 		hak_free(ptr);
 		return NULL;
 	}
 	size_t old = hak_malloc_usable_size(ptr);
-	if (realloc_fits(ptr, old, size))
+	if (realloc_fits(ptr, old, size)) {
+		HAK_DEBUG_STAT_SHARED(realloc_in_place);
 		return ptr;
+	}
 	hak_seg_t *seg = hak_seg_of(ptr);
 	if (seg->kind == HAK_SEG_SPAN && size > old && size <= (size_t)PTRDIFF_MAX) {
 		void *n = hak_span_realloc(seg, size);
@@ -119,6 +125,7 @@ HAK_API void *hak_reallocarray(void *ptr, size_t nmemb, size_t size)
 {
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		HAK_DEBUG_STAT_SHARED(size_overflow);
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -10,6 +10,7 @@
 #include "../hakmem_internal.h"
 
 #include <sys/mman.h>
+#include <time.h>
 
 #ifndef MREMAP_FIXED
 #define MREMAP_FIXED 2
@@ -158,4 +159,11 @@ void *hak_os_map_meta(size_t size)
 	if (p)
 		os_account_map(size);
 	return p;
+}
+
+uint64_t hak_os_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

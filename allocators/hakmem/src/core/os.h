@@ -33,6 +33,8 @@ int hak_os_grow_in_place(void *p, size_t old, size_t new_size);
 void *hak_os_move(void *p, size_t old, size_t new_size, size_t align);
 /* Map `size` bytes of internal metadata (never returned). */
 void *hak_os_map_meta(size_t size);
+/* A coarse monotonic clock (a few ms resolution), milliseconds. */
+uint64_t hak_os_now_ms(void);
 
 static inline size_t hak_align_up(size_t x, size_t a)
 {

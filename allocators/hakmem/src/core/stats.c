@@ -14,6 +14,7 @@
  *              "peak_mapped", "mapped_now"},
  *   "counters": every row of stats.def, "classes": per small class,
  *   "config": every option's effective value, "learn": the learner's part,
+ *   "debug": stats.def's debug counters (debug and timing builds only),
  *   "timing": the profile (timing build only).
  * Counts of threads still running at exit are complete up to their last
  * slow path; the calling thread's are exact.
@@ -102,6 +103,19 @@ static void stats_write(FILE *f)
 	hak_options_write_json(f);
 	fputs(", ", f);
 	hak_learn_write_json(f);
+#ifdef HAK_DEBUG_STATS
+	fputs(", \"debug\": {", f);
+	sep = "";
+#define HAK_STAT(name, meaning)
+#define HAK_DEBUG_STAT(name, meaning)                                                              \
+	fprintf(f, "%s\"%s\": %llu", sep, #name,                                                    \
+		(unsigned long long)LD(hak_stats.dbg[HAK_DBG_##name]));                            \
+	sep = ", ";
+#include "stats.def"
+#undef HAK_DEBUG_STAT
+#undef HAK_STAT
+	fputs("}", f);
+#endif
 #ifdef HAKMEM_DEBUG_TIMING
 	fputs(", ", f);
 	hak_timing_write_json(f);

@@ -97,7 +97,8 @@ hak_heap_t *hak_heap_get(void)
 static void slab_check(hak_heap_t *h, hak_slab_t *s)
 {
 	hak_seg_t *seg = hak_slab_seg(s);
-	HAK_ASSERT(seg->owner == h && s->cls < HAK_SMALL_NCLS);
+	HAK_ASSERT(s->owner == h && s->cls < HAK_SMALL_NCLS);
+	HAK_ASSERT(seg->owner == (seg->kind == HAK_SEG_MID ? HAK_MID_OWNER : h));
 	HAK_ASSERT(s->block_size == hak_class_size[s->cls]);
 	uint8_t *start = hak_slab_start(s);
 	uint32_t cap = (uint32_t)(((size_t)1 << seg->slab_shift) / s->block_size);
@@ -116,11 +117,32 @@ static void slab_check(hak_heap_t *h, hak_slab_t *s)
 
 /* --- slab state ------------------------------------------------------------ */
 
-/* Slab s (not CUR) has no live block: keep it (Mid CAP) or release it. */
+static uint32_t slab_capacity(const hak_slab_t *s)
+{
+	return (uint32_t)(((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size);
+}
+
+/* Empty slab s of h, on no list, leaves h: a Mid page to a shared list, else
+ * (or when those are full) back to its SuperSlab, or, for a Mid page whose
+ * SuperSlab is another heap's, onto h's partial list as a kept page. */
+static void slab_let_go(hak_heap_t *h, hak_slab_t *s, bool shared)
+{
+	if (s->cls >= HAK_TINY_NCLS && shared && hak_mid_shared_put(h, s))
+		return;
+	if (hak_slab_seg(s)->home == h) {
+		hak_seg_slab_release(h, s);
+		return;
+	}
+	s->where = SLAB_PARTIAL;
+	hak_slab_list_push(&h->partial[s->cls], s);
+	h->kept_blocks[s->cls] += slab_capacity(s);
+}
+
+/* Slab s (not CUR) has no live block: keep it (Mid CAP) or let it go. */
 static void slab_emptied(hak_heap_t *h, hak_slab_t *s)
 {
 	unsigned cls = s->cls;
-	uint32_t cap_blocks = (uint32_t)((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size;
+	uint32_t cap_blocks = slab_capacity(s);
 	if (cls >= HAK_TINY_NCLS && s->where == SLAB_PARTIAL &&
 	    h->kept_blocks[cls] + cap_blocks <= hak_mid_cap_of(cls)) {
 		h->kept_blocks[cls] += cap_blocks; /* stays on the partial list, empty */
@@ -128,7 +150,7 @@ static void slab_emptied(hak_heap_t *h, hak_slab_t *s)
 	}
 	if (s->where == SLAB_PARTIAL)
 		hak_slab_list_remove(&h->partial[cls], s);
-	hak_seg_slab_release(h, s);
+	slab_let_go(h, s, true);
 }
 
 /* Blocks came back to slab s (local free or remote drain): fix its state. */
@@ -199,15 +221,36 @@ static uint32_t slab_carve(hak_slab_t *s, uint32_t want)
 	return n;
 }
 
+/* Up to HAKMEM_POOL_REFILL_BATCH pages of Mid class cls from the shared
+ * lists: the first is returned, the others join h's partial list as kept
+ * empty pages. NULL when the lists have none. */
+static hak_slab_t *mid_take_shared(hak_heap_t *h, unsigned cls)
+{
+	hak_slab_t *got[4];
+	unsigned max = (unsigned)hak_config.pool_refill_batch;
+	unsigned n = hak_mid_shared_take(h, cls, got, max < 4 ? max : 4);
+	for (unsigned i = 1; i < n; i++) {
+		got[i]->where = SLAB_PARTIAL;
+		hak_slab_list_push(&h->partial[cls], got[i]);
+		h->kept_blocks[cls] += slab_capacity(got[i]);
+	}
+	return n ? got[0] : NULL;
+}
+
 /* Make h->cur[cls] a slab with a free block; false when out of memory. */
 static bool heap_refill(hak_heap_t *h, unsigned cls)
 {
 	bool tiny = cls < HAK_TINY_NCLS;
 	uint32_t want = tiny ? (uint32_t)hak_config.tiny_refill_count : hak_mid_refill_blocks(cls);
 	hak_slab_t *s = h->cur[cls];
+	unsigned stage = HAK_DBG_N; /* debug counters: the slab switched to */
 	for (;;) {
 		if (s) {
-			if (s->free || slab_carve(s, want)) {
+			bool had = s->free != NULL;
+			if (had || slab_carve(s, want)) {
+				HAK_DEBUG_STAT_AT(stage != HAK_DBG_N ? stage
+						  : had ? HAK_DBG_refill_local
+							: HAK_DBG_refill_carve);
 				SLAB_CHECK(h, s);
 				return true;
 			}
@@ -219,16 +262,21 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 		s = h->partial[cls];
 		if (s) {
 			hak_slab_list_remove(&h->partial[cls], s);
-			if (s->used == 0 && !tiny) { /* a kept empty page */
-				uint32_t cap_blocks =
-					(uint32_t)((size_t)1 << hak_slab_seg(s)->slab_shift) /
-					s->block_size;
-				h->kept_blocks[cls] -= cap_blocks;
-			}
+			if (s->used == 0 && !tiny) /* a kept empty page */
+				h->kept_blocks[cls] -= slab_capacity(s);
+			stage = HAK_DBG_refill_partial;
+		} else if (!tiny && (s = mid_take_shared(h, cls))) {
+			stage = HAK_DBG_refill_shared;
 		} else {
+#ifdef HAK_DEBUG_STATS
+			if (!h->free_dirty[tiny ? HAK_SEG_TINY : HAK_SEG_MID] &&
+			    !h->free_clean[tiny ? HAK_SEG_TINY : HAK_SEG_MID])
+				HAK_DEBUG_STAT_INC(refill_new_superslab);
+#endif
 			s = hak_seg_slab_acquire(h, tiny ? HAK_SEG_TINY : HAK_SEG_MID, cls);
 			if (!s)
 				return false;
+			stage = HAK_DBG_refill_new_slab;
 		}
 		s->where = SLAB_CUR;
 		s->full = 0;
@@ -239,6 +287,15 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 
 static void counters_publish_one(unsigned cls)
 {
+#ifdef HAK_DEBUG_STATS
+	for (unsigned i = 0; i < HAK_DBG_N; i++) {
+		if (hak_tls.dbg[i]) {
+			atomic_fetch_add_explicit(&hak_stats.dbg[i], hak_tls.dbg[i],
+						  memory_order_relaxed);
+			hak_tls.dbg[i] = 0;
+		}
+	}
+#endif
 	if (hak_tls.allocs[cls]) {
 		atomic_fetch_add_explicit(&hak_stats.class_allocs[cls], hak_tls.allocs[cls],
 					  memory_order_relaxed);
@@ -270,8 +327,10 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 	if (!s || !s->free) {
 		if (cls >= HAK_TINY_NCLS) {
 			void *p = hak_mid_wmax_pop(cls, size);
-			if (p)
+			if (p) {
+				HAK_DEBUG_STAT_INC(refill_wmax);
 				return p;
+			}
 		}
 		HAK_TIME_BEGIN(t);
 		bool ok = heap_refill(h, cls);
@@ -290,6 +349,8 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 		s = h->cur[cls];
 		counters_publish_one(cls);
 		hak_seg_purge_due(h);
+	} else {
+		HAK_DEBUG_STAT_INC(refill_remote_drain);
 		hak_tick(cls < HAK_TINY_NCLS ? (uint32_t)hak_config.tiny_refill_count
 					     : hak_mid_refill_blocks(cls));
 	}
@@ -306,6 +367,7 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 {
 	hak_slab_t *s = hak_slab_of(seg, p);
 	unsigned cls = s->cls;
+	HAK_DEBUG_STAT_SHARED(free_remote);
 	uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed);
 	do {
 		*(void **)p = (void *)(old & ~(uintptr_t)1);
@@ -313,8 +375,9 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 							memory_order_acq_rel, memory_order_acquire));
 	if (!(old & 1)) {
 		/* We listed the slab: push it onto its heap's stack. Until then
-		 * the owner cannot drain (nor free) it. */
-		hak_heap_t *h = seg->owner;
+		 * the owner cannot drain (nor free, nor pass on) it. */
+		HAK_DEBUG_STAT_SHARED(free_remote_listed);
+		hak_heap_t *h = s->owner;
 		_Atomic(hak_slab_t *) *link = &seg->rnext[s - seg->slabs];
 		hak_slab_t *top = atomic_load_explicit(&h->remote_slabs, memory_order_relaxed);
 		do {
@@ -329,10 +392,32 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 		HAK_STAT_INC(mid_remote_frees);
 }
 
+/* Free of a Mid block: local to the page's owner (the fast path's push),
+ * else remote. The owner of a page with a live block cannot change. */
+static void mid_free(hak_seg_t *seg, void *p)
+{
+	hak_slab_t *s = hak_slab_of(seg, p);
+	if (s->owner == hak_tls.heap) {
+		HAK_DEBUG_STAT_INC(free_local_mid);
+		*(void **)p = s->free;
+		s->free = p;
+		hak_tls.frees[s->cls]++;
+		if (HAK_UNLIKELY(--s->used == 0 || s->full))
+			hak_slab_local_slow(s);
+		return;
+	}
+	small_free_remote(seg, p);
+}
+
 HAK_NOINLINE void hak_free_slow(void *p)
 {
 	hak_seg_t *seg = hak_seg_of(p);
+	if (seg->kind == HAK_SEG_MID) {
+		mid_free(seg, p);
+		return;
+	}
 	if (seg->kind == HAK_SEG_SPAN) {
+		HAK_DEBUG_STAT_SHARED(free_span);
 		if (seg->l25_cls >= 0)
 			hak_l25_free(seg);
 		else
@@ -351,19 +436,19 @@ static void heap_trim(hak_heap_t *h)
 {
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++) {
 		hak_slab_t *s = h->cur[c];
+		h->kept_blocks[c] = 0;
 		if (s && s->used == 0) {
 			h->cur[c] = NULL;
-			hak_seg_slab_release(h, s);
+			slab_let_go(h, s, hak_slab_seg(s)->home != h);
 		}
 		for (s = h->partial[c]; s;) {
 			hak_slab_t *next = s->next;
-			if (s->used == 0) {
+			if (s->used == 0 && s->where == SLAB_PARTIAL) {
 				hak_slab_list_remove(&h->partial[c], s);
-				hak_seg_slab_release(h, s);
+				slab_let_go(h, s, hak_slab_seg(s)->home != h);
 			}
 			s = next;
 		}
-		h->kept_blocks[c] = 0;
 	}
 	hak_seg_purge_all(h);
 }

@@ -25,13 +25,6 @@ static _Atomic unsigned seg_cache_dirty; /* of them, with resident slab pages */
 #define SEG_CACHED_STATE(seg) (&(seg)->slabs[0])
 
 /* --- SuperSlabs ---------------------------------------------------------- */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 {
 	hak_seg_t *seg = NULL;
@@ -84,8 +77,10 @@ static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 	if (seg->next)
 		seg->next->prev = seg;
 	h->segs[kind] = seg;
+	seg->home = h;
 	/* Publish the owner last: from here on frees of its blocks may come. */
-	atomic_store_explicit((_Atomic(hak_heap_t *) *)&seg->owner, h, memory_order_release);
+	atomic_store_explicit((_Atomic(hak_heap_t *) *)&seg->owner,
+			      kind == HAK_SEG_MID ? HAK_MID_OWNER : h, memory_order_release);
 	return seg;
 }
 
@@ -132,13 +127,14 @@ static void seg_release(hak_heap_t *h, hak_seg_t *seg)
 	if (seg->next)
 		seg->next->prev = seg->prev;
 	seg->owner = NULL;
+	seg->home = NULL;
 
 	if (dirty && hak_config.purge_delay_ms == 0) {
 		seg_purge_body(seg);
 		dirty = false;
 	}
 	SEG_CACHED_STATE(seg)->where = dirty ? SLAB_FREE_DIRTY : SLAB_FREE_CLEAN;
-	SEG_CACHED_STATE(seg)->dirty_ms = now_ms();
+	SEG_CACHED_STATE(seg)->dirty_ms = hak_os_now_ms();
 	hak_lock(&seg_cache_lock);
 	bool keep = seg_cache_count < (unsigned)hak_config.segment_cache;
 	if (keep) {
@@ -169,21 +165,27 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 	}
 	hak_seg_t *seg = hak_slab_seg(s);
 	size_t slab_size = (size_t)1 << seg->slab_shift;
-	uint32_t bs = hak_class_size[cls];
 	uint8_t *start = hak_slab_start(s);
-	s->free = NULL;
 	s->used = 0;
-	s->block_size = bs;
-	s->bump = start;
-	s->fresh_left = (uint32_t)(slab_size / bs);
+	s->block_size = hak_class_size[cls];
 	s->cls = (uint8_t)cls;
 	s->full = 0;
+	s->owner = h;
+	hak_slab_reset(s);
 	HAK_ASSERT(atomic_load(&s->remote) == 0);
 	unsigned u0 = (unsigned)(((uintptr_t)start - (uintptr_t)seg) >> HAK_UNIT_SHIFT);
 	for (unsigned u = 0; u < (slab_size >> HAK_UNIT_SHIFT); u++)
 		seg->unit_cls[u0 + u] = (uint8_t)cls;
 	seg->used_slabs++;
 	return s;
+}
+
+void hak_slab_reset(hak_slab_t *s)
+{
+	HAK_ASSERT(s->used == 0);
+	s->free = NULL;
+	s->bump = hak_slab_start(s);
+	s->fresh_left = (uint32_t)(((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size);
 }
 
 static void slab_purge(hak_heap_t *h, int kind, hak_slab_t *s)
@@ -231,15 +233,18 @@ static void seg_cache_purge_due(uint64_t now, uint64_t delay)
 void hak_seg_purge_due(hak_heap_t *h)
 {
 	bool cache_dirty = atomic_load_explicit(&seg_cache_dirty, memory_order_relaxed) != 0;
-	if (!h->ndirty[HAK_SEG_TINY] && !h->ndirty[HAK_SEG_MID] && !cache_dirty)
+	bool shared_dirty = hak_mid_shared_dirty();
+	if (!h->ndirty[HAK_SEG_TINY] && !h->ndirty[HAK_SEG_MID] && !cache_dirty && !shared_dirty)
 		return;
-	uint64_t now = now_ms();
+	uint64_t now = hak_os_now_ms();
 	if (now < h->purge_check_ms)
 		return;
 	uint64_t delay = (uint64_t)hak_config.purge_delay_ms;
 	h->purge_check_ms = now + (delay / 2 ? delay / 2 : 1);
 	if (cache_dirty)
 		seg_cache_purge_due(now, delay);
+	if (shared_dirty)
+		hak_mid_shared_purge_due(h, now, delay);
 	for (int kind = 0; kind < HAK_SEG_KINDS; kind++) {
 		for (hak_slab_t *s = h->free_dirty[kind]; s;) {
 			hak_slab_t *next = s->next;
@@ -254,12 +259,12 @@ void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 {
 	hak_seg_t *seg = hak_slab_seg(s);
 	int kind = seg->kind;
-	HAK_ASSERT(s->used == 0);
+	HAK_ASSERT(s->used == 0 && seg->home == h);
 	HAK_ASSERT(atomic_load(&s->remote) == 0);
 	s->cls = HAK_CLS_NONE;
 	s->free = NULL;
 	s->where = SLAB_FREE_DIRTY;
-	s->dirty_ms = now_ms();
+	s->dirty_ms = hak_os_now_ms();
 	hak_slab_list_push(&h->free_dirty[kind], s);
 	h->ndirty[kind]++;
 	if (--seg->used_slabs == 0) {
@@ -279,7 +284,9 @@ void hak_seg_purge_all(hak_heap_t *h)
 	for (int kind = 0; kind < HAK_SEG_KINDS; kind++)
 		slab_purge_keep(h, kind, 0);
 	if (atomic_load_explicit(&seg_cache_dirty, memory_order_relaxed))
-		seg_cache_purge_due(now_ms(), 0);
+		seg_cache_purge_due(hak_os_now_ms(), 0);
+	if (hak_mid_shared_dirty())
+		hak_mid_shared_purge_due(h, hak_os_now_ms(), 0);
 }
 
 void hak_seg_cache_lock(void)
