@@ -32,6 +32,10 @@ UNIT_TESTS_SKIPPED = {
     ("tsan", "test_threads"): "its fork test starts a thread in the child of a multithreaded "
                               "fork, which ThreadSanitizer cannot follow ('dup thread with used "
                               "id'); the stress program covers remote frees and thread exits",
+    ("asan", "test_threads"): "its fork test can hang in the child inside ASan's own allocator "
+                              "(gcc 12's libasan does not lock it around fork: the child blocks "
+                              "in SizeClassAllocator64LocalCache::Refill); the stress program "
+                              "covers remote frees and thread exits",
 }
 UNIT_TESTS = sorted(p.stem for p in (ROOT / "allocators" / "hakmem" / "tests").glob("test_*.c"))
 
@@ -47,7 +51,7 @@ def test_hakmem_unit_test_under_sanitizer(san, test):
     if (san, test) in UNIT_TESTS_SKIPPED:
         pytest.skip(f"{test} under {san}: {UNIT_TESTS_SKIPPED[san, test]}")
     exe = binary(f"{san}/hakmem-tests/{test}")
-    proc = run(prefix(san) + [exe], timeout=900, env=SANITIZER_ENV)
+    proc = run(prefix(san) + [exe], timeout=300, env=SANITIZER_ENV)
     assert_sanitizer_clean(proc, f"hakmem's {test} under {san}")
 
 
