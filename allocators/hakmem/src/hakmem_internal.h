@@ -242,6 +242,17 @@ void hak_seg_cache_fork_child(void);
  * needs no NULL check and goes slow on first use. Never written. */
 extern hak_slab_t hak_empty_slab;
 
+/* L2.5 and Large allocations and frees, counted per thread (one shared
+ * counter bumped by every thread would bounce its cache line between cores
+ * on every operation): HAK_SPAN_COUNT. */
+#define HAK_SPAN_COUNTER_NAMES(X) X(l25_allocs) X(l25_frees) X(large_allocs) X(large_frees)
+enum {
+#define HAK_SC_ENUM(name) HAK_SC_##name,
+	HAK_SPAN_COUNTER_NAMES(HAK_SC_ENUM)
+#undef HAK_SC_ENUM
+	HAK_SPAN_COUNTS
+};
+
 typedef struct hak_tls {
 	hak_slab_t *cur[HAK_SMALL_NCLS]; /* slab allocating each class (or hak_empty_slab) */
 	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published */
@@ -252,6 +263,7 @@ typedef struct hak_tls {
 	uint8_t l25_count[HAK_L25_NCLS]; /* blocks in l25_head, per class */
 	void *l25_head[HAK_L25_NCLS];    /* thread-cached L2.5 spans, per class */
 	size_t l25_bytes;                /* bytes mapped by the thread-cached spans */
+	uint64_t span_counts[HAK_SPAN_COUNTS]; /* L2.5/Large counts, not yet published */
 #ifdef HAK_DEBUG_STATS
 	uint64_t dbg[HAK_DBG_N];         /* debug counters, not yet published */
 #endif
@@ -291,6 +303,8 @@ hak_heap_t *hak_heap_get(void);
 void hak_thread_exit(void);
 /* Publish the calling thread's per-class counters (slow paths, exit). */
 void hak_counters_publish(void);
+/* Publish the calling thread's L2.5/Large counts (their slow paths). */
+void hak_span_counts_publish(void);
 /* Fork: the child resets the heap registry lock. */
 void hak_heaps_lock(void);
 void hak_heaps_unlock(void);
@@ -380,6 +394,13 @@ extern hak_stats_t hak_stats;
 
 #define HAK_STAT_ADD(name, n) atomic_fetch_add_explicit(&hak_stats.name, (n), memory_order_relaxed)
 #define HAK_STAT_INC(name) HAK_STAT_ADD(name, 1)
+
+/* Count one L2.5/Large allocation or free (name: a HAK_SPAN_COUNTER_NAMES
+ * row): in the thread's copy while it has a heap (published with the class
+ * counters, at its exit at the latest), else in the global counter. */
+#define HAK_SPAN_COUNT(name)                                                                       \
+	(HAK_LIKELY(hak_tls.state == HAK_TLS_LIVE) ? (void)hak_tls.span_counts[HAK_SC_##name]++     \
+						   : (void)HAK_STAT_INC(name))
 
 /* Write the statistics file to `path` (also the HAKMEM_STATS_FILE writer). */
 int hak_stats_write_file(const char *path);

@@ -76,7 +76,7 @@ void *hak_l25_alloc(size_t size)
 {
 	unsigned c = hak_l25_class(size);
 	HAK_ASSERT(c < HAK_L25_NCLS && hak_l25_class_size(c) >= size);
-	HAK_STAT_INC(l25_allocs);
+	HAK_SPAN_COUNT(l25_allocs);
 	size_t csize = hak_l25_class_size(c);
 	/* From 1 MiB on, blocks cycle through the whale cache, shared with the
 	 * Large tier: requests around the large threshold use one region. */
@@ -100,6 +100,7 @@ void *hak_l25_alloc(size_t size)
 		return (uint8_t *)span + span->user_off;
 	}
 	/* the shared pool: this class, else the next (at most 25 % larger) */
+	hak_span_counts_publish();
 	hak_lock(&l25_lock);
 	for (unsigned k = c; k < HAK_L25_NCLS && k <= c + 1; k++) {
 		span = l25_pool[k];
@@ -153,13 +154,13 @@ static void l25_pool_put(hak_seg_t *span)
 void hak_l25_free(hak_seg_t *span)
 {
 	unsigned c = (unsigned)span->l25_cls;
-	HAK_STAT_INC(l25_frees);
+	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
+		(void)hak_heap_get(); /* registers the thread-exit flush */
+	HAK_SPAN_COUNT(l25_frees);
 	if (hak_l25_class_size(c) >= L25_WHALE_MIN) {
 		hak_whale_put(span);
 		return;
 	}
-	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
-		(void)hak_heap_get(); /* registers the thread-exit flush */
 	if (hak_tls.state == HAK_TLS_LIVE && hak_tls.l25_count[c] < hak_config.l25_tls_blocks &&
 	    hak_tls.l25_bytes + span->map_size <= ((size_t)hak_config.l25_tls_kb << 10)) {
 		span->span_next = hak_tls.l25_head[c];

@@ -123,7 +123,8 @@ void *hak_large_alloc(size_t size, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	HAK_STAT_INC(large_allocs);
+	HAK_SPAN_COUNT(large_allocs);
+	hak_span_counts_publish(); /* a slow path already */
 	size_t map_size = hak_large_map_size(off + size);
 	hak_seg_t *span = skew ? NULL : hak_whale_get(map_size);
 	if (span) {
@@ -189,7 +190,7 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 
 void hak_large_free(hak_seg_t *span)
 {
-	HAK_STAT_INC(large_frees);
+	HAK_SPAN_COUNT(large_frees);
 	hak_whale_put(span);
 }
 

@@ -308,10 +308,22 @@ static void counters_publish_one(unsigned cls)
 	}
 }
 
+void hak_span_counts_publish(void)
+{
+#define HAK_SC_PUBLISH(name)                                                                       \
+	if (hak_tls.span_counts[HAK_SC_##name]) {                                                  \
+		HAK_STAT_ADD(name, hak_tls.span_counts[HAK_SC_##name]);                            \
+		hak_tls.span_counts[HAK_SC_##name] = 0;                                            \
+	}
+	HAK_SPAN_COUNTER_NAMES(HAK_SC_PUBLISH)
+#undef HAK_SC_PUBLISH
+}
+
 void hak_counters_publish(void)
 {
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		counters_publish_one(c);
+	hak_span_counts_publish();
 }
 
 HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
