@@ -125,6 +125,22 @@ static void test_realloc(void)
 	OK("realloc across tiers, NULL/0 semantics");
 }
 
+/* A block grown by realloc beyond 256 KiB gets room to the next power of
+ * two, so further growth stays in place instead of copying it again. */
+static void test_realloc_growth_room(void)
+{
+	unsigned char *p = malloc(300000);
+	CHECK(p);
+	pat_fill(p, 300000, 9);
+	p = realloc(p, 400000);
+	CHECK(p && malloc_usable_size(p) >= ((size_t)512 << 10));
+	CHECK(pat_check(p, 300000, 9));
+	unsigned char *q = realloc(p, 500000);
+	CHECK(q == p); /* in place */
+	free(q);
+	OK("realloc growth beyond 256 KiB gets room to the next power of two");
+}
+
 static void test_aligned(void)
 {
 	static const size_t sizes[] = {1, 16, 100, 4096, 40000, 1u << 20, 3u << 20};
@@ -243,6 +259,7 @@ int main(void)
 	test_boundaries();
 	test_calloc_zeroes_reused();
 	test_realloc();
+	test_realloc_growth_room();
 	test_aligned();
 	test_success_keeps_errno();
 	test_enomem();

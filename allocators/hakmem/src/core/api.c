@@ -91,6 +91,11 @@ static bool realloc_fits(const void *ptr, size_t usable, size_t size)
 	return size > usable / 2 && size > HAK_SMALL_MAX;
 }
 
+/* Growth by realloc moving an L2.5 block of this size range (bytes) gets
+ * room up to the next power of two. */
+#define REALLOC_ROOM_MIN ((size_t)256 << 10)
+#define REALLOC_ROOM_MAX ((size_t)1 << 20)
+
 HAK_API void *hak_realloc(void *ptr, size_t size)
 {
 	if (!ptr) {
@@ -113,7 +118,16 @@ HAK_API void *hak_realloc(void *ptr, size_t size)
 		if (n)
 			return n;
 	}
-	void *n = hak_malloc(size);
+	void *n = NULL;
+	if (size > old && size > REALLOC_ROOM_MIN && size < REALLOC_ROOM_MAX) {
+		/* a block that grew past its class grows again (vectors, string
+		 * builders): room up to the next power of two, which costs
+		 * address space (pages never touched stay unmapped) where every
+		 * further move would copy the whole block */
+		n = hak_malloc((size_t)1 << (64 - __builtin_clzll(size - 1)));
+	}
+	if (!n)
+		n = hak_malloc(size);
 	if (!n)
 		return NULL;
 	memcpy(n, ptr, old < size ? old : size);
