@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "build"
 sys.path.insert(0, str(ROOT / "runners"))
 sys.path.insert(0, str(ROOT / "analysis"))
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
 
 @pytest.fixture(scope="session")

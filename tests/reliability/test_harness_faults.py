@@ -1,8 +1,8 @@
 """Harness faults, end to end through the suite runner's command line.
 
-Fake workloads (fault_workload.c, compiled into tmp_path) crash, hang, print
-no result line or run out of memory beside runs that succeed; a temporary
-bench.toml points at them (`bindir`, `identity`). Each fault must give one
+Fake workloads (tests/fixtures/fake_workload.c, compiled into tmp_path) crash,
+hang, print no result line or run out of memory beside runs that succeed; a
+temporary bench.toml points at them (`bindir`, `identity`). Each fault must give one
 clear message or row status, the suite must go on, and every measurement
 taken before must stay on disk (runs.jsonl, runs.csv). Also: Ctrl-C mid-suite,
 a bench.toml with a syntax error, an unknown allocator, a missing allocator
@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
+from fake_workload import build_fake_workload
 
-from .relutil import HERE, PYTHON, ROOT, run
+from .relutil import PYTHON, ROOT, run
 
 RUNNER = ROOT / "runners" / "run_suite.py"
 
@@ -80,8 +81,7 @@ reps = 12
 @pytest.fixture(scope="module")
 def bindir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("faultbin")
-    subprocess.run(["gcc", "-O1", "-o", str(d / "fault"), str(HERE / "fault_workload.c")],
-                   check=True)
+    build_fake_workload(d, "fault")
     return d
 
 

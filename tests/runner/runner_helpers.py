@@ -1,8 +1,8 @@
 """Helpers for the runner's tests: a bench.toml pointing at a fake workload, and runner calls.
 
-The fake (fake_workload.c, compiled once per session) reports as its
-allocator the name of the directory it is run from, so each test allocator
-gets its own bin/<identity>/ directory through bench.toml's `bindir`.
+The fake (tests/fixtures/fake_workload.c, compiled once per session) reports
+as its allocator the name of the directory it is run from, so each test
+allocator gets its own bin/<identity>/ directory through bench.toml's `bindir`.
 """
 from __future__ import annotations
 
