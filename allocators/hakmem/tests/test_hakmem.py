@@ -429,3 +429,16 @@ def test_release_build_has_no_debug_counters(tmp_path):
     local = insns[:first_ret + 1]
     assert len(local) <= 25, "\n".join(local)
     assert not any(re.search(r"\block\b|\bcall", ln) for ln in local), "\n".join(local)
+
+
+def test_learning_ticks_follow_small_allocations(tmp_path):
+    # bug: the tick moved into the remote-drain branch of the slow path, so
+    # a program without remote frees never ticked; ticks come every 1,024
+    # allocations (counted when a class's counts are published)
+    exe = need(TESTS_BIN / "stats_probe")
+    out = tmp_path / "s.json"
+    r = run([str(exe), str(out), "refill-cycles"], {"HAKMEM_LEARN": "1"})
+    assert r.returncode == 0, r.stderr.decode()
+    d = load_stats(out)
+    assert d["tiers"]["mid"]["allocations"] == 20000
+    assert 15 <= d["learn"]["ticks"] <= 20000 // 1024 + 1

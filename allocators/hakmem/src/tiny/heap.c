@@ -285,7 +285,12 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 	}
 }
 
-static void counters_publish_one(unsigned cls)
+/* Allocations of a class a thread gathers before its slow path publishes
+ * them (and the class's local frees) to the global counters. */
+#define PUBLISH_ALLOCS 256
+
+/* Debug builds: publish the thread's debug counters (every slow path). */
+static void debug_counters_publish(void)
 {
 #ifdef HAK_DEBUG_STATS
 	for (unsigned i = 0; i < HAK_DBG_N; i++) {
@@ -296,6 +301,11 @@ static void counters_publish_one(unsigned cls)
 		}
 	}
 #endif
+}
+
+static void counters_publish_one(unsigned cls)
+{
+	debug_counters_publish();
 	if (hak_tls.allocs[cls]) {
 		atomic_fetch_add_explicit(&hak_stats.class_allocs[cls], hak_tls.allocs[cls],
 					  memory_order_relaxed);
@@ -359,12 +369,19 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 			return NULL;
 		}
 		s = h->cur[cls];
-		counters_publish_one(cls);
 		hak_seg_purge_due(h);
 	} else {
 		HAK_DEBUG_STAT_INC(refill_remote_drain);
-		hak_tick(cls < HAK_TINY_NCLS ? (uint32_t)hak_config.tiny_refill_count
-					     : hak_mid_refill_blocks(cls));
+	}
+	/* Publish a class's counts (shared cache lines: not on every slow
+	 * path, which would bounce them between cores) and count the
+	 * allocations towards the learning tick. */
+	if (hak_tls.allocs[cls] >= PUBLISH_ALLOCS) {
+		uint32_t n = (uint32_t)hak_tls.allocs[cls];
+		counters_publish_one(cls);
+		hak_tick(n);
+	} else {
+		debug_counters_publish(); /* nothing in a release build */
 	}
 	void *p = s->free;
 	s->free = *(void **)p;
