@@ -119,7 +119,7 @@ def _ratio_figure(ctx: Context, col: str, lo: str, hi: str, what: str, better: s
         ax.set_xlabel("workload", fontsize=8)
         ax.set_ylabel(f"{what} / {ctx.baseline}'s\n({better})", fontsize=9)
         ax.set_title(f"{t} thread{'s' if t != 1 else ''}", fontsize=10)
-    title = f"{what.capitalize()} relative to {ctx.baseline} (dashed line = {ctx.baseline}; whiskers: 95% bootstrap CI of the ratio)"
+    title = f"{what[:1].upper() + what[1:]} relative to {ctx.baseline} (dashed line = {ctx.baseline}; whiskers: 95% bootstrap CI of the ratio)"
     return plotstyle.finish(fig, title, ctx.caption, labels)
 
 
