@@ -2,7 +2,8 @@
  * segment.c - SuperSlabs: 2 MiB-aligned regions of Tiny slabs (64 KiB) or
  * Mid pages (256 KiB), and the memory-return policy for them.
  *
- * Owns: mapping SuperSlabs, handing out free slabs, taking empty slabs back,
+ * Owns: mapping SuperSlabs (several per mmap, the extra ones cached),
+ * handing out free slabs, taking empty slabs back,
  * purging (madvise) empty slabs that stayed unused for
  * HAKMEM_PURGE_DELAY_MS (checked on slow paths) or beyond
  * HAKMEM_DIRTY_SLABS_MAX per thread and kind, the bounded cache of empty
@@ -23,6 +24,62 @@ static _Atomic unsigned seg_cache_dirty; /* of them, with resident slab pages */
 /* A cached SuperSlab's state lives in its reserved slab 0: `where` says
  * whether the other slabs' pages may be resident, dirty_ms since when. */
 #define SEG_CACHED_STATE(seg) (&(seg)->slabs[0])
+/* 1 while a cached SuperSlab was never used (mapped by a batch): taking it
+ * counts as segments_mapped, not segments_reused. */
+#define SEG_CACHED_FRESH(seg) (SEG_CACHED_STATE(seg)->full)
+
+/* Empty SuperSlab seg (of no heap) into the shared cache, or unmapped when
+ * the cache is full; `dirty`: its slabs' pages may be resident (since `ms`),
+ * `fresh`: never used. */
+static void seg_cache_put(hak_seg_t *seg, bool dirty, bool fresh, uint64_t ms)
+{
+	SEG_CACHED_STATE(seg)->where = dirty ? SLAB_FREE_DIRTY : SLAB_FREE_CLEAN;
+	SEG_CACHED_STATE(seg)->dirty_ms = ms;
+	SEG_CACHED_FRESH(seg) = fresh;
+	hak_lock(&seg_cache_lock);
+	bool keep = seg_cache_count < (unsigned)hak_config.segment_cache;
+	if (keep) {
+		seg_cache_count++;
+		seg_cache_dirty += dirty;
+		seg->next = seg_cache;
+		seg_cache = seg;
+	}
+	hak_unlock(&seg_cache_lock);
+	if (!keep) {
+		hak_os_unmap(seg, HAK_SEG_SIZE);
+		HAK_STAT_INC(segments_unmapped);
+	}
+}
+
+/* SuperSlabs mapped by one mmap when the cache is empty: the first is used,
+ * the others wait in the cache, untouched (no resident pages) but for the
+ * page of their header. Under concurrent page faults an mmap waits for the
+ * address-space lock, so one call per SuperSlab costs far more than its
+ * system call (fragmentation at 4 threads: 0.5 ms per mmap). */
+#define SEG_MAP_BATCH 8
+
+/* Map a SuperSlab: with room in the cache, a batch of them, the extra ones
+ * cached as clean. NULL when out of memory. */
+static hak_seg_t *seg_map(void)
+{
+	unsigned cap = (unsigned)hak_config.segment_cache;
+	hak_lock(&seg_cache_lock);
+	unsigned room = cap > seg_cache_count ? cap - seg_cache_count : 0;
+	hak_unlock(&seg_cache_lock);
+	unsigned n = 1 + (room < SEG_MAP_BATCH - 1 ? room : SEG_MAP_BATCH - 1);
+	uint8_t *m = n > 1 ? hak_os_map_aligned(n * HAK_SEG_SIZE, HAK_SEG_SIZE, 0) : NULL;
+	if (!m) {
+		n = 1;
+		m = hak_os_map_aligned(HAK_SEG_SIZE, HAK_SEG_SIZE, 0);
+		if (!m)
+			return NULL;
+	}
+	HAK_STAT_INC(segments_mapped);
+	uint64_t now = n > 1 ? hak_os_now_ms() : 0;
+	for (unsigned i = 1; i < n; i++)
+		seg_cache_put((hak_seg_t *)(m + (size_t)i * HAK_SEG_SIZE), false, true, now);
+	return (hak_seg_t *)m;
+}
 
 /* --- SuperSlabs ---------------------------------------------------------- */
 static hak_seg_t *seg_new(hak_heap_t *h, int kind)
@@ -42,12 +99,14 @@ static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 	}
 	hak_unlock(&seg_cache_lock);
 	if (seg) {
-		HAK_STAT_INC(segments_reused);
+		if (SEG_CACHED_FRESH(seg))
+			HAK_STAT_INC(segments_mapped);
+		else
+			HAK_STAT_INC(segments_reused);
 	} else {
-		seg = hak_os_map_aligned(HAK_SEG_SIZE, HAK_SEG_SIZE, 0);
+		seg = seg_map();
 		if (!seg)
 			return NULL;
-		HAK_STAT_INC(segments_mapped);
 	}
 	unsigned shift = kind == HAK_SEG_TINY ? HAK_TINY_SLAB_SHIFT : HAK_MID_SLAB_SHIFT;
 	seg->kind = (uint8_t)kind;
@@ -133,21 +192,7 @@ static void seg_release(hak_heap_t *h, hak_seg_t *seg)
 		seg_purge_body(seg);
 		dirty = false;
 	}
-	SEG_CACHED_STATE(seg)->where = dirty ? SLAB_FREE_DIRTY : SLAB_FREE_CLEAN;
-	SEG_CACHED_STATE(seg)->dirty_ms = hak_os_now_ms();
-	hak_lock(&seg_cache_lock);
-	bool keep = seg_cache_count < (unsigned)hak_config.segment_cache;
-	if (keep) {
-		seg_cache_count++;
-		seg_cache_dirty += dirty;
-		seg->next = seg_cache;
-		seg_cache = seg;
-	}
-	hak_unlock(&seg_cache_lock);
-	if (!keep) {
-		hak_os_unmap(seg, HAK_SEG_SIZE);
-		HAK_STAT_INC(segments_unmapped);
-	}
+	seg_cache_put(seg, dirty, false, hak_os_now_ms());
 }
 
 /* --- slabs --------------------------------------------------------------- */
