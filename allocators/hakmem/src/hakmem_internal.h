@@ -359,10 +359,24 @@ void hak_large_free(hak_seg_t *span);
 /* Bytes to map for a span of n bytes (header included): pages, and from
  * 2 MiB on steps of 1/8 of the power of two below (whale reuse). */
 size_t hak_large_map_size(size_t n);
-/* Whale cache: a cached mapping of at least `map_size` bytes, or NULL. */
-hak_seg_t *hak_whale_get(size_t map_size);
-/* Cache a freed mapping (or unmap it if the cache is full). */
+/* Whale cache (Large spans and L2.5 spans of classes from 1 MiB on: "whale
+ * spans"): a cached mapping made to hold `need` bytes (header included;
+ * grown ones map `map_size`), counted live from now on; NULL when nothing
+ * is cached (the caller maps anew and calls hak_whale_note_live).
+ * Thread-safe. */
+hak_seg_t *hak_whale_get(size_t need, size_t map_size);
+/* A whale span is freed: cache it within the bound (live + cached <= peak
+ * of live) or unmap it; cached bytes beyond live + HAKMEM_WHALE_CACHE_MB go
+ * back after HAKMEM_PURGE_DELAY_MS. Thread-safe. */
 void hak_whale_put(hak_seg_t *span);
+/* Is span (in use) a whale span? */
+bool hak_whale_span(const hak_seg_t *span);
+/* Whale spans in use changed by `delta` bytes mapped (a new mapping, a
+ * realloc'ed one); tracks the peak. Thread-safe. */
+void hak_whale_note_live(int64_t delta);
+/* Bytes mapped by whale spans in use, by cached ones, and the peak of the
+ * first (tests and statistics; a racy snapshot). */
+void hak_whale_usage(int64_t *live, int64_t *cached, int64_t *peak);
 void hak_large_lock(void);
 void hak_large_unlock(void);
 void hak_large_fork_child(void);

@@ -120,11 +120,53 @@ void hak_os_purge(void *p, size_t size)
 	HAK_STAT_INC(madvise_calls);
 }
 
+/* Move the pages of [src, src + len) to dst (an existing range of ours,
+ * replaced). A range made of several kernel mappings (pages moved in
+ * earlier) cannot move in one mremap (EFAULT): it is halved until each
+ * part moves. Returns the bytes moved, a prefix of len (len on success). */
+static size_t os_move_range(uint8_t *src, size_t len, uint8_t *dst)
+{
+	HAK_TIME_BEGIN(t);
+	void *q = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	HAK_TIME_END(syscall_mmap, t);
+	if (q == dst)
+		return len;
+	if (errno != EFAULT || len <= HAK_PAGE)
+		return 0;
+	size_t half = (len / 2) & ~(size_t)(HAK_PAGE - 1);
+	size_t moved = os_move_range(src, half, dst);
+	if (moved < half)
+		return moved;
+	return half + os_move_range(src + half, len - half, dst + half);
+}
+
+/* os_move_range, or on failure the moved prefix back and the target range
+ * fresh again; 0 or -1. */
+static int os_move_all(uint8_t *src, size_t len, uint8_t *dst)
+{
+	size_t moved = os_move_range(src, len, dst);
+	if (moved == len)
+		return 0;
+	if (moved)
+		(void)os_move_range(dst, moved, src);
+	/* the kernel may have dropped target pages before failing */
+	(void)os_mmap(dst, len, MAP_FIXED);
+	return -1;
+}
+
 int hak_os_grow_in_place(void *p, size_t old, size_t new_size)
 {
 	int saved = errno;
 	HAK_TIME_BEGIN(t);
 	void *q = mremap(p, old, new_size, 0);
+	if (q == MAP_FAILED && errno == EFAULT) {
+		/* several mappings (pages moved in): add one after them */
+		q = os_mmap((uint8_t *)p + old, new_size - old, MAP_FIXED_NOREPLACE);
+		if (q == (uint8_t *)p + old)
+			q = p;
+		else if (q)
+			os_munmap_raw(q, new_size - old); /* an old kernel took the hint as a hint */
+	}
 	HAK_TIME_END(syscall_mmap, t);
 	errno = saved;
 	if (q != p)
@@ -135,22 +177,33 @@ int hak_os_grow_in_place(void *p, size_t old, size_t new_size)
 
 void *hak_os_move(void *p, size_t old, size_t new_size, size_t align)
 {
-	void *target = hak_os_map_aligned(new_size, align, 0); /* the new place, reserved */
+	uint8_t *target = hak_os_map_aligned(new_size, align, 0); /* the new place, reserved */
 	if (!target)
 		return NULL;
-	HAK_TIME_BEGIN(t);
 	int saved = errno;
-	void *q = mremap(p, old, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
-	HAK_TIME_END(syscall_mmap, t);
+	int r = os_move_all(p, old, target);
 	errno = saved;
-	if (q != target) {
+	if (r != 0) {
 		hak_os_unmap(target, new_size);
 		return NULL;
 	}
 	/* the old range is gone: account it as unmapped */
 	HAK_STAT_ADD(bytes_unmapped, old);
 	atomic_fetch_sub_explicit(&hak_stats.cur_mapped, (int64_t)old, memory_order_relaxed);
-	return q;
+	return target;
+}
+
+int hak_os_move_into(void *src, size_t len, void *dst)
+{
+	int saved = errno;
+	int r = os_move_all(src, len, dst);
+	errno = saved;
+	if (r != 0)
+		return -1;
+	/* [dst, dst + len) was counted already; the source range is gone */
+	HAK_STAT_ADD(bytes_unmapped, len);
+	atomic_fetch_sub_explicit(&hak_stats.cur_mapped, (int64_t)len, memory_order_relaxed);
+	return 0;
 }
 
 void *hak_os_map_meta(size_t size)

@@ -31,6 +31,13 @@ int hak_os_grow_in_place(void *p, size_t old, size_t new_size);
  * `new_size` bytes aligned as hak_os_map_aligned(new_size, align, 0); the
  * old range is gone afterwards. NULL (nothing changed) on failure. */
 void *hak_os_move(void *p, size_t old, size_t new_size, size_t align);
+/* Move the pages of [src, src + len) (page-aligned, a part of one of our
+ * mappings) over [dst, dst + len) (a part of another of our mappings, whose
+ * pages there are dropped): page tables move, resident pages stay resident,
+ * nothing is copied. The source range is gone afterwards. 0 on success; -1
+ * otherwise (the source is unchanged; the target range reads as fresh
+ * pages). */
+int hak_os_move_into(void *src, size_t len, void *dst);
 /* Map `size` bytes of internal metadata (never returned). */
 void *hak_os_map_meta(size_t size);
 /* A coarse monotonic clock (a few ms resolution), milliseconds. */

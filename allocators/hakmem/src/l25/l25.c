@@ -72,6 +72,15 @@ static hak_seg_t *l25_pool_take_resized(unsigned c, size_t csize)
 	return span;
 }
 
+/* The block of `span`, handed to the program; a span of a class from
+ * 1 MiB on counts as live in the whale cache's bounds from now on. */
+static void *l25_hand_out(hak_seg_t *span)
+{
+	if (hak_whale_span(span))
+		hak_whale_note_live((int64_t)span->map_size);
+	return (uint8_t *)span + span->user_off;
+}
+
 void *hak_l25_alloc(size_t size)
 {
 	unsigned c = hak_l25_class(size);
@@ -81,7 +90,8 @@ void *hak_l25_alloc(size_t size)
 	/* From 1 MiB on, blocks cycle through the whale cache, shared with the
 	 * Large tier: requests around the large threshold use one region. */
 	if (csize >= L25_WHALE_MIN) {
-		hak_seg_t *w = hak_whale_get(hak_align_up(HAK_SPAN_HDR + csize, HAK_PAGE));
+		size_t need = hak_align_up(HAK_SPAN_HDR + csize, HAK_PAGE);
+		hak_seg_t *w = hak_whale_get(need, hak_large_map_size(need));
 		if (w) {
 			HAK_STAT_INC(whale_hits);
 			w->fresh = 0;
@@ -114,12 +124,12 @@ void *hak_l25_alloc(size_t size)
 	if (span) {
 		HAK_STAT_INC(l25_pool_hits);
 		span->fresh = 0;
-		return (uint8_t *)span + span->user_off;
+		return l25_hand_out(span);
 	}
 	span = l25_pool_take_resized(c, csize);
 	if (span) {
 		HAK_STAT_INC(l25_pool_resized);
-		return (uint8_t *)span + span->user_off;
+		return l25_hand_out(span);
 	}
 	HAK_TIME_BEGIN(t);
 	size_t map = csize >= L25_WHALE_MIN ? hak_large_map_size(HAK_SPAN_HDR + csize)
@@ -133,7 +143,7 @@ void *hak_l25_alloc(size_t size)
 	HAK_STAT_INC(l25_refills);
 	span->l25_cls = (int32_t)c;
 	span->usable = csize;
-	return (uint8_t *)span + span->user_off;
+	return l25_hand_out(span);
 }
 
 static void l25_pool_put(hak_seg_t *span)
@@ -157,7 +167,7 @@ void hak_l25_free(hak_seg_t *span)
 	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
 		(void)hak_heap_get(); /* registers the thread-exit flush */
 	HAK_SPAN_COUNT(l25_frees);
-	if (hak_l25_class_size(c) >= L25_WHALE_MIN) {
+	if (hak_whale_span(span)) {
 		hak_whale_put(span);
 		return;
 	}

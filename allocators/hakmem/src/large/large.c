@@ -6,20 +6,55 @@
  * A span is a mapping whose first HAK_SPAN_HDR bytes, at a 2 MiB boundary,
  * hold its header; the block follows at `user_off` (64 bytes, or the
  * requested alignment). `free` finds the header by masking like any
- * SuperSlab. The whale cache (whale_get / whale_put) keeps up to
- * HAKMEM_WHALE_CACHE mappings and HAKMEM_WHALE_CACHE_MB MiB, oldest evicted
- * first, and serves a request from a mapping at most 25 % larger.
+ * SuperSlab.
  *
- * Thread safety: the whale cache is under one lock.
+ * The whale cache keeps freed mappings of the Large tier and of the L2.5
+ * classes from 1 MiB on ("whale spans") and serves any later request from
+ * any of them: one of the right size as it is, a larger one trimmed (its
+ * tail unmapped), a smaller one grown (mremap: its resident pages stay, only
+ * the added tail is fresh), so freed pages are reused instead of faulted in
+ * again. What it keeps is bounded by the program's own use of whale spans:
+ *   - live + cached bytes never exceed the peak of live bytes seen so far
+ *     (keeping a mapping never raises the peak resident size beyond what
+ *     the program already needed), and
+ *   - cached bytes never exceed live bytes + HAKMEM_WHALE_CACHE_MB (memory
+ *     goes back when the live set shrinks),
+ * and at most HAKMEM_WHALE_CACHE mappings. Each thread first uses a slot of
+ * its own (one mapping of at most WHALE_SLOT_MAX bytes, taken and put with
+ * one atomic exchange, no lock); slots are global, so any thread may take a
+ * mapping from any slot before it maps anew, and a thread's exit leaves
+ * nothing behind that others cannot use. Bytes in slots count in the bounds.
+ *
+ * Thread safety: the cache's array is under one lock; slots and byte
+ * counters are atomics.
  */
 #include "../hakmem_internal.h"
 
-#define WHALE_MAX 64 /* entries of the whale array (HAKMEM_WHALE_CACHE <= 64) */
+#define WHALE_MAX 64                      /* entries of the array (HAKMEM_WHALE_CACHE <= 64) */
+#define WHALE_SLOTS 8                     /* per-thread slots (threads share them beyond) */
+#define WHALE_SLOT_MAX ((size_t)4 << 20)  /* bytes: largest mapping a slot keeps */
+#define WHALE_L25_MIN ((size_t)1 << 20)   /* bytes: L2.5 classes from here are whale spans */
 
 static hak_lock_t whale_lock;
-static hak_seg_t *whale[WHALE_MAX]; /* cached spans, oldest first */
-static unsigned whale_n;            /* entries used */
-static size_t whale_bytes;          /* bytes mapped by cached spans */
+static hak_seg_t *whale[WHALE_MAX]; /* cached spans, oldest first (under whale_lock) */
+static uint64_t whale_ms[WHALE_MAX]; /* when each was cached, ms (under whale_lock) */
+static unsigned whale_n;            /* entries used (under whale_lock) */
+static _Atomic size_t whale_bytes;  /* bytes mapped by the array's spans (written under whale_lock) */
+
+static struct {
+	_Atomic(hak_seg_t *) span; /* a cached span or NULL */
+	char pad[56];
+} whale_slots[WHALE_SLOTS];
+
+static struct {
+	_Atomic int64_t live;       /* bytes mapped by whale spans in use */
+	_Atomic int64_t slot_bytes; /* bytes mapped by the slots' spans */
+	char pad[48];
+	_Atomic int64_t peak;       /* high-water mark of `live`, bytes */
+} whale_acct __attribute__((aligned(64)));
+
+static _Atomic unsigned whale_slot_next; /* slot index of the next new thread */
+static HAK_TLS unsigned whale_slot_tls;  /* this thread's slot + 1, 0 before first use */
 
 hak_seg_t *hak_span_map(size_t size, size_t off, size_t align, size_t skew)
 {
@@ -44,62 +79,356 @@ void hak_span_unmap(hak_seg_t *span)
 	hak_os_unmap(span, span->map_size);
 }
 
-hak_seg_t *hak_whale_get(size_t map_size)
+/* --- accounting ------------------------------------------------------------- */
+
+bool hak_whale_span(const hak_seg_t *span)
 {
-	HAK_TIME_BEGIN(t);
-	hak_seg_t *best = NULL;
-	unsigned bi = 0;
-	size_t limit = map_size + map_size / 4;
-	hak_lock(&whale_lock);
+	return span->l25_cls < 0 || hak_l25_class_size((unsigned)span->l25_cls) >= WHALE_L25_MIN;
+}
+
+void hak_whale_note_live(int64_t delta)
+{
+	int64_t now = atomic_fetch_add_explicit(&whale_acct.live, delta, memory_order_relaxed) + delta;
+	int64_t peak = atomic_load_explicit(&whale_acct.peak, memory_order_relaxed);
+	while (now > peak && !atomic_compare_exchange_weak_explicit(&whale_acct.peak, &peak, now,
+								    memory_order_relaxed,
+								    memory_order_relaxed))
+		;
+}
+
+/* Bytes of cached spans (array and slots). */
+static int64_t whale_cached(void)
+{
+	return (int64_t)atomic_load_explicit(&whale_bytes, memory_order_relaxed) +
+	       atomic_load_explicit(&whale_acct.slot_bytes, memory_order_relaxed);
+}
+
+/* May the cache hold `cached` bytes and `extra` more (a span being put)
+ * while `live` bytes are in use? Live + cached within the peak of live
+ * bytes (what the cache holds beyond live + HAKMEM_WHALE_CACHE_MB goes back
+ * later: whale_decay). */
+static bool whale_within_bounds(int64_t live, int64_t cached, int64_t extra)
+{
+	int64_t peak = atomic_load_explicit(&whale_acct.peak, memory_order_relaxed);
+	return live + cached + extra <= peak;
+}
+
+static int64_t whale_live(void)
+{
+	return atomic_load_explicit(&whale_acct.live, memory_order_relaxed);
+}
+
+void hak_whale_usage(int64_t *live, int64_t *cached, int64_t *peak)
+{
+	*live = whale_live();
+	*cached = whale_cached();
+	*peak = atomic_load_explicit(&whale_acct.peak, memory_order_relaxed);
+}
+
+/* --- slots ------------------------------------------------------------------- */
+
+static _Atomic(hak_seg_t *) *whale_my_slot(void)
+{
+	if (HAK_UNLIKELY(whale_slot_tls == 0))
+		whale_slot_tls = 1 + atomic_fetch_add_explicit(&whale_slot_next, 1,
+							       memory_order_relaxed) % WHALE_SLOTS;
+	return &whale_slots[whale_slot_tls - 1].span;
+}
+
+static hak_seg_t *whale_slot_take(_Atomic(hak_seg_t *) *slot)
+{
+	if (!atomic_load_explicit(slot, memory_order_relaxed))
+		return NULL;
+	hak_seg_t *s = atomic_exchange_explicit(slot, NULL, memory_order_acquire);
+	if (s)
+		atomic_fetch_sub_explicit(&whale_acct.slot_bytes, (int64_t)s->map_size,
+					  memory_order_relaxed);
+	return s;
+}
+
+/* --- the array (callers hold whale_lock) -------------------------------------- */
+
+static void whale_array_remove(unsigned i)
+{
+	hak_seg_t *s = whale[i];
+	memmove(&whale[i], &whale[i + 1], (whale_n - i - 1) * sizeof whale[0]);
+	memmove(&whale_ms[i], &whale_ms[i + 1], (whale_n - i - 1) * sizeof whale_ms[0]);
+	whale_n--;
+	atomic_store_explicit(&whale_bytes, atomic_load_explicit(&whale_bytes, memory_order_relaxed) -
+						    s->map_size,
+			      memory_order_relaxed);
+}
+
+/* Append span to the array (the caller made room). */
+static void whale_array_push(hak_seg_t *s)
+{
+	whale_ms[whale_n] = hak_os_now_ms();
+	whale[whale_n++] = s;
+	atomic_store_explicit(&whale_bytes, atomic_load_explicit(&whale_bytes, memory_order_relaxed) +
+						    s->map_size,
+			      memory_order_relaxed);
+}
+
+/* The array's best span for `map_size` bytes: the smallest at least as
+ * large, else the largest; removed from the array. NULL when empty. */
+static hak_seg_t *whale_array_take(size_t map_size)
+{
+	unsigned bi = WHALE_MAX;
 	for (unsigned i = 0; i < whale_n; i++) {
 		size_t s = whale[i]->map_size;
-		if (s >= map_size && s <= limit && (!best || s < best->map_size)) {
-			best = whale[i];
+		if (bi == WHALE_MAX) {
 			bi = i;
+			continue;
 		}
+		size_t b = whale[bi]->map_size;
+		if (s >= map_size ? (b < map_size || s < b) : (b < map_size && s > b))
+			bi = i;
 	}
-	if (best) {
-		memmove(&whale[bi], &whale[bi + 1], (whale_n - bi - 1) * sizeof whale[0]);
-		whale_n--;
-		whale_bytes -= best->map_size;
+	if (bi == WHALE_MAX)
+		return NULL;
+	hak_seg_t *s = whale[bi];
+	whale_array_remove(bi);
+	return s;
+}
+
+/* Keep span (cached, taken from nowhere) in the array; the oldest entry
+ * goes when the array is full. */
+static void whale_array_put(hak_seg_t *span)
+{
+	hak_seg_t *evict = NULL;
+	hak_lock(&whale_lock);
+	if (whale_n >= (unsigned)hak_config.whale_cache) {
+		evict = whale[0];
+		whale_array_remove(0);
 	}
+	whale_array_push(span);
 	hak_unlock(&whale_lock);
+	if (evict) {
+		HAK_STAT_INC(whale_evictions);
+		hak_span_unmap(evict);
+	}
+}
+
+/* Any cached span, preferring the array's best for `map_size` bytes; NULL
+ * when the cache is empty. */
+static hak_seg_t *whale_take_any(size_t map_size)
+{
+	hak_lock(&whale_lock);
+	hak_seg_t *span = whale_array_take(map_size);
+	hak_unlock(&whale_lock);
+	for (unsigned i = 0; !span && i < WHALE_SLOTS; i++)
+		span = whale_slot_take(&whale_slots[i].span);
+	return span;
+}
+
+/* --- resizing a cached span ------------------------------------------------------ */
+
+/* Does a span mapping `have` bytes serve `need` bytes as it is (at most
+ * 1/8 more, so that its resident excess stays small)? */
+static bool whale_fits(size_t have, size_t need)
+{
+	return have >= need && have - need <= need / 8;
+}
+
+/* Span (taken) maps more than whale_fits allows for `need` bytes: its tail
+ * from the next 2 MiB boundary on, if 1 MiB or more, becomes a cached span
+ * of its own (its pages stay resident for later requests); the rest of the
+ * excess is unmapped unless whale_fits keeps it. */
+static void whale_split(hak_seg_t *span, size_t need)
+{
+	size_t have = span->map_size;
+	size_t cut = hak_align_up(need, HAK_SEG_SIZE);
+	if (cut < have && have - cut >= WHALE_L25_MIN) {
+		hak_seg_t *tail = (hak_seg_t *)((uint8_t *)span + cut);
+		tail->owner = HAK_SPAN_OWNER;
+		tail->kind = HAK_SEG_SPAN;
+		tail->fresh = 0;
+		tail->l25_cls = -1;
+		tail->map_size = have - cut;
+		tail->user_off = HAK_SPAN_HDR;
+		tail->usable = tail->map_size - HAK_SPAN_HDR;
+		whale_array_put(tail);
+		have = cut;
+	}
+	if (!whale_fits(have, need)) {
+		hak_os_unmap((uint8_t *)span + need, have - need);
+		have = need;
+	}
+	span->map_size = have;
+}
+
+/* The range [from, to) of span is fresh address space: move the pages of
+ * cached spans into it (no copy, no page fault later) while any are
+ * cached. */
+static void whale_fill(hak_seg_t *span, size_t from, size_t to)
+{
+	while (from < to) {
+		size_t need = to - from;
+		hak_seg_t *b = whale_take_any(need);
+		if (!b)
+			return;
+		size_t bs = b->map_size;
+		size_t len = bs < need ? bs : need;
+		uint8_t *src = (uint8_t *)b + bs - len; /* the tail: b keeps its header */
+		if (hak_os_move_into(src, len, (uint8_t *)span + from) != 0) {
+			whale_array_put(b);
+			return;
+		}
+		from += len;
+		if (len == bs)
+			continue; /* b moved whole */
+		b->map_size = bs - len;
+		if (b->map_size >= WHALE_L25_MIN)
+			whale_array_put(b);
+		else
+			hak_span_unmap(b);
+	}
+}
+
+/* Make `span` (cached, taken) serve `need` bytes: split off or unmap its
+ * excess, or grow it to map_size bytes (in place, else moved with its
+ * pages) and fill the growth up to `need` with the pages of other cached
+ * spans. The span, possibly moved; NULL when growing failed (span
+ * unmapped). */
+static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, size_t map_size)
+{
+	size_t have = span->map_size;
+	if (have >= need) {
+		if (!whale_fits(have, need))
+			whale_split(span, need);
+		return span;
+	}
+	if (hak_os_grow_in_place(span, have, map_size) != 0) {
+		hak_seg_t *moved = hak_os_move(span, have, map_size, HAK_SEG_SIZE);
+		if (!moved) {
+			hak_span_unmap(span);
+			return NULL;
+		}
+		span = moved;
+	}
+	span->map_size = map_size;
+	whale_fill(span, have, need);
+	return span;
+}
+
+/* Unmap cached spans (array first, oldest first; then slots) until the
+ * bounds hold for the live bytes now, with `extra` bytes more to cache;
+ * false if they still do not once the cache is empty. */
+static bool whale_evict_to_bounds(int64_t extra)
+{
+	for (;;) {
+		hak_seg_t *victim = NULL;
+		if (whale_within_bounds(whale_live(), whale_cached(), extra))
+			return true;
+		hak_lock(&whale_lock);
+		if (whale_n > 0) {
+			victim = whale[0];
+			whale_array_remove(0);
+		}
+		hak_unlock(&whale_lock);
+		for (unsigned i = 0; !victim && i < WHALE_SLOTS; i++)
+			victim = whale_slot_take(&whale_slots[i].span);
+		if (!victim)
+			return false;
+		HAK_STAT_INC(whale_evictions);
+		hak_span_unmap(victim);
+	}
+}
+
+/* Memory goes back when the live set shrinks: while cached bytes exceed
+ * live bytes + HAKMEM_WHALE_CACHE_MB, the array's spans cached for
+ * HAKMEM_PURGE_DELAY_MS or longer are unmapped, oldest first. Cheap (no
+ * lock) when within. */
+static void whale_decay(void)
+{
+	int64_t floor = (int64_t)hak_config.whale_cache_mb << 20;
+	if (whale_cached() <= whale_live() + floor)
+		return;
+	uint64_t now = hak_os_now_ms(), delay = (uint64_t)hak_config.purge_delay_ms;
+	for (;;) {
+		hak_seg_t *victim = NULL;
+		hak_lock(&whale_lock);
+		if (whale_n > 0 && now - whale_ms[0] >= delay &&
+		    whale_cached() > whale_live() + floor) {
+			victim = whale[0];
+			whale_array_remove(0);
+		}
+		hak_unlock(&whale_lock);
+		if (!victim)
+			return;
+		HAK_STAT_INC(whale_evictions);
+		hak_span_unmap(victim);
+	}
+}
+
+hak_seg_t *hak_whale_get(size_t need, size_t map_size)
+{
+	if (hak_config.whale_cache == 0)
+		return NULL;
+	HAK_TIME_BEGIN(t);
+	_Atomic(hak_seg_t *) *mine = whale_my_slot();
+	hak_seg_t *span = whale_slot_take(mine);
+	if (span && !whale_fits(span->map_size, need)) {
+		/* not a fit: the array may hold one; this one goes back */
+		hak_seg_t *other = NULL;
+		hak_lock(&whale_lock);
+		if (whale_n > 0) {
+			other = whale_array_take(need);
+			if (whale_fits(other->map_size, need)) {
+				whale_array_push(span); /* room: `other` left */
+				span = other;
+			} else {
+				whale_array_push(other);
+			}
+		}
+		hak_unlock(&whale_lock);
+	}
+	if (!span)
+		span = whale_take_any(need);
+	if (span) {
+		size_t before = span->map_size;
+		span = whale_fit(span, need, map_size);
+		if (span) {
+			hak_whale_note_live((int64_t)span->map_size);
+			if (span->map_size > before)
+				(void)whale_evict_to_bounds(0);
+		}
+		whale_decay();
+	}
 	HAK_TIME_END(whale_get, t);
-	return best;
+	return span;
 }
 
 void hak_whale_put(hak_seg_t *span)
 {
 	HAK_TIME_BEGIN(t);
-	hak_seg_t *evict[WHALE_MAX + 1];
-	unsigned ne = 0;
-	size_t max_n = (size_t)hak_config.whale_cache;
-	size_t max_bytes = (size_t)hak_config.whale_cache_mb << 20;
-	hak_lock(&whale_lock);
-	if (span->map_size > max_bytes || max_n == 0) {
-		evict[ne++] = span;
-	} else {
-		while (whale_n >= max_n || whale_bytes + span->map_size > max_bytes) {
-			evict[ne++] = whale[0];
-			whale_bytes -= whale[0]->map_size;
-			memmove(&whale[0], &whale[1], (whale_n - 1) * sizeof whale[0]);
-			whale_n--;
+	int64_t size = (int64_t)span->map_size;
+	hak_whale_note_live(-size);
+	if (hak_config.whale_cache == 0 || !whale_evict_to_bounds(size)) {
+		hak_span_unmap(span);
+		HAK_TIME_END(whale_put, t);
+		return;
+	}
+	_Atomic(hak_seg_t *) *mine = whale_my_slot();
+	if ((size_t)size <= WHALE_SLOT_MAX && !atomic_load_explicit(mine, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&whale_acct.slot_bytes, size, memory_order_relaxed);
+		span = atomic_exchange_explicit(mine, span, memory_order_release);
+		if (!span) {
+			HAK_TIME_END(whale_put, t);
+			return;
 		}
-		whale[whale_n++] = span;
-		whale_bytes += span->map_size;
+		/* another thread sharing the slot put one meanwhile: that one goes on */
+		atomic_fetch_sub_explicit(&whale_acct.slot_bytes, (int64_t)span->map_size,
+					  memory_order_relaxed);
 	}
-	hak_unlock(&whale_lock);
-	for (unsigned i = 0; i < ne; i++) {
-		if (evict[i] != span)
-			HAK_STAT_INC(whale_evictions);
-		hak_span_unmap(evict[i]);
-	}
+	whale_array_put(span);
+	whale_decay();
 	HAK_TIME_END(whale_put, t);
 }
 
 /* Mapping size for `n` bytes: pages, and from 2 MiB on in steps of 1/8 of
- * the power of two below, so that blocks of similar size share whale
- * entries (the pages past the request are never touched by it). */
+ * the power of two below (the pages past the request are never touched by
+ * it; a cached mapping within 1/4 of a request serves it as it is). */
 size_t hak_large_map_size(size_t n)
 {
 	n = hak_align_up(n, HAK_PAGE);
@@ -126,7 +455,7 @@ void *hak_large_alloc(size_t size, size_t align)
 	HAK_SPAN_COUNT(large_allocs);
 	hak_span_counts_publish(); /* a slow path already */
 	size_t map_size = hak_large_map_size(off + size);
-	hak_seg_t *span = skew ? NULL : hak_whale_get(map_size);
+	hak_seg_t *span = skew ? NULL : hak_whale_get(hak_align_up(off + size, HAK_PAGE), map_size);
 	if (span) {
 		HAK_STAT_INC(whale_hits);
 		span->fresh = 0;
@@ -142,6 +471,7 @@ void *hak_large_alloc(size_t size, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
+	hak_whale_note_live((int64_t)span->map_size);
 	HAK_STAT_INC(large_refills);
 	return (uint8_t *)span + off;
 }
@@ -166,16 +496,14 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 	}
 	if (new_map <= span->map_size)
 		return NULL;
+	size_t old_map = span->map_size;
 	hak_seg_t *ns = span;
-	if (hak_os_grow_in_place(span, span->map_size, new_map) != 0) {
-		ns = hak_os_move(span, span->map_size, new_map, HAK_SEG_SIZE);
+	if (hak_os_grow_in_place(span, old_map, new_map) != 0) {
+		ns = hak_os_move(span, old_map, new_map, HAK_SEG_SIZE);
 		if (!ns)
 			return NULL;
 	}
-	if (ns->l25_cls >= 0)
-		HAK_STAT_INC(l25_frees);
-	else
-		HAK_STAT_INC(large_frees);
+	HAK_STAT_INC(large_frees);
 	if (to_large)
 		HAK_STAT_INC(large_allocs);
 	else
@@ -185,6 +513,8 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 	ns->l25_cls = new_cls;
 	ns->usable = usable;
 	ns->fresh = 0;
+	hak_whale_note_live(hak_whale_span(ns) ? (int64_t)new_map - (int64_t)old_map
+					      : -(int64_t)old_map);
 	return (uint8_t *)ns + HAK_SPAN_HDR;
 }
 
