@@ -5,7 +5,8 @@
  * unmapped, when freed.
  *
  * Owns: class mapping, a small per-thread cache per class
- * (HAKMEM_L25_TLS_BLOCKS, at most HAKMEM_L25_TLS_KB in all), the shared pool
+ * (HAKMEM_L25_TLS_BLOCKS, at most HAKMEM_L25_TLS_KB in all; a request takes
+ * its class, the next one as is, or the one below grown), the shared pool
  * per class bounded in bytes (HAKMEM_L25_CACHE_MB; beyond it blocks are
  * unmapped); a pool miss may take a block of the next class. Classes from
  * 1 MiB on are kept in the whale cache instead (large.c), which they share
@@ -81,6 +82,40 @@ static void *l25_hand_out(hak_seg_t *span)
 	return (uint8_t *)span + span->user_off;
 }
 
+static hak_seg_t *l25_tls_pop(unsigned k)
+{
+	hak_seg_t *span = hak_tls.l25_head[k];
+	hak_tls.l25_head[k] = span->span_next;
+	hak_tls.l25_count[k]--;
+	hak_tls.l25_bytes -= span->map_size;
+	span->fresh = 0;
+	return span;
+}
+
+/* A block for class c (csize bytes) from the thread's cache: one of class
+ * c, else of class c + 1 (at most 25 % larger, as it is), else one of class
+ * c - 1 grown in its 2 MiB slot (only the added pages are fresh). So a
+ * thread cycling between two neighbouring classes keeps one block resident,
+ * not one per class. NULL when none serves. */
+static hak_seg_t *l25_tls_take(unsigned c, size_t csize)
+{
+	if (hak_tls.l25_head[c])
+		return l25_tls_pop(c);
+	if (c + 1 < HAK_L25_NCLS && hak_tls.l25_head[c + 1])
+		return l25_tls_pop(c + 1);
+	if (c == 0 || !hak_tls.l25_head[c - 1])
+		return NULL;
+	hak_seg_t *span = hak_tls.l25_head[c - 1];
+	size_t new_map = hak_align_up(HAK_SPAN_HDR + csize, HAK_PAGE);
+	if (hak_os_grow_in_place(span, span->map_size, new_map) != 0)
+		return NULL;
+	span = l25_tls_pop(c - 1);
+	span->map_size = new_map;
+	span->l25_cls = (int32_t)c;
+	span->usable = csize;
+	return span;
+}
+
 void *hak_l25_alloc(size_t size)
 {
 	unsigned c = hak_l25_class(size);
@@ -101,14 +136,9 @@ void *hak_l25_alloc(size_t size)
 			return (uint8_t *)w + HAK_SPAN_HDR;
 		}
 	}
-	hak_seg_t *span = hak_tls.l25_head[c];
-	if (span) {
-		hak_tls.l25_head[c] = span->span_next;
-		hak_tls.l25_count[c]--;
-		hak_tls.l25_bytes -= span->map_size;
-		span->fresh = 0;
+	hak_seg_t *span = l25_tls_take(c, csize);
+	if (span)
 		return (uint8_t *)span + span->user_off;
-	}
 	/* the shared pool: this class, else the next (at most 25 % larger) */
 	hak_span_counts_publish();
 	hak_lock(&l25_lock);
