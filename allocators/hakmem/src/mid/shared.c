@@ -111,7 +111,7 @@ static void keep_page(hak_heap_t *h, hak_slab_t *s)
 		atomic_fetch_sub_explicit(&mid_dirty, 1, memory_order_relaxed);
 	s->owner = h;
 	s->where = SLAB_PARTIAL;
-	hak_slab_list_push(&h->partial[cls], s);
+	hak_partial_push(h, cls, s);
 	h->kept_blocks[cls] += (uint32_t)(((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size);
 }
 

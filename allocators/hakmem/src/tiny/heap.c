@@ -134,7 +134,7 @@ static void slab_let_go(hak_heap_t *h, hak_slab_t *s, bool shared)
 		return;
 	}
 	s->where = SLAB_PARTIAL;
-	hak_slab_list_push(&h->partial[s->cls], s);
+	hak_partial_push(h, s->cls, s);
 	h->kept_blocks[s->cls] += slab_capacity(s);
 }
 
@@ -149,7 +149,7 @@ static void slab_emptied(hak_heap_t *h, hak_slab_t *s)
 		return;
 	}
 	if (s->where == SLAB_PARTIAL)
-		hak_slab_list_remove(&h->partial[cls], s);
+		hak_partial_remove(h, cls, s);
 	slab_let_go(h, s, true);
 }
 
@@ -162,7 +162,7 @@ static void slab_after_return(hak_heap_t *h, hak_slab_t *s)
 	if (s->where == SLAB_FULL) {
 		s->full = 0;
 		s->where = SLAB_PARTIAL;
-		hak_slab_list_push(&h->partial[s->cls], s);
+		hak_partial_push(h, s->cls, s);
 	}
 	if (s->used == 0)
 		slab_emptied(h, s);
@@ -231,7 +231,7 @@ static hak_slab_t *mid_take_shared(hak_heap_t *h, unsigned cls)
 	unsigned n = hak_mid_shared_take(h, cls, got, max < 4 ? max : 4);
 	for (unsigned i = 1; i < n; i++) {
 		got[i]->where = SLAB_PARTIAL;
-		hak_slab_list_push(&h->partial[cls], got[i]);
+		hak_partial_push(h, cls, got[i]);
 		h->kept_blocks[cls] += slab_capacity(got[i]);
 	}
 	return n ? got[0] : NULL;
@@ -259,9 +259,12 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 			h->cur[cls] = NULL;
 			hak_tls.cur[cls] = &hak_empty_slab;
 		}
-		s = h->partial[cls];
+		/* Tiny: the oldest partial slab, which gathered the most frees;
+		 * Mid: the newest (its pages hold few blocks, and the kept
+		 * empty pages join at the head) */
+		s = tiny ? h->partial_tail[cls] : h->partial[cls];
 		if (s) {
-			hak_slab_list_remove(&h->partial[cls], s);
+			hak_partial_remove(h, cls, s);
 			if (s->used == 0 && !tiny) /* a kept empty page */
 				h->kept_blocks[cls] -= slab_capacity(s);
 			stage = HAK_DBG_refill_partial;
@@ -473,7 +476,7 @@ static void heap_trim(hak_heap_t *h)
 		for (s = h->partial[c]; s;) {
 			hak_slab_t *next = s->next;
 			if (s->used == 0 && s->where == SLAB_PARTIAL) {
-				hak_slab_list_remove(&h->partial[c], s);
+				hak_partial_remove(h, c, s);
 				slab_let_go(h, s, hak_slab_seg(s)->home != h);
 			}
 			s = next;

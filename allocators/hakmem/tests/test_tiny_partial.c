@@ -1,0 +1,63 @@
+/*
+ * test_tiny_partial.c - which partial slab a Tiny refill switches to
+ * (src/tiny/heap.c): the one that became partial longest ago, so it has
+ * gathered the most frees, not the one that has just had its first free
+ * (which switched slabs every ~2 allocations on larson); and blocks keep
+ * their contents across the switches (debug build: slab invariants are
+ * checked on every change).
+ */
+#include <stdlib.h>
+
+#include "hakmem_internal.h"
+#include "hak_test.h"
+
+#define BS 1024               /* a Tiny class: 64 blocks per 64 KiB slab */
+#define PER_SLAB 64
+#define NSLABS 4
+#define N (PER_SLAB * NSLABS)
+
+static void *blk[N];
+
+static uintptr_t slab_of(const void *p)
+{
+	return (uintptr_t)p >> HAK_TINY_SLAB_SHIFT;
+}
+
+static void test_refill_takes_oldest_partial(void)
+{
+	for (int i = 0; i < N; i++) {
+		blk[i] = malloc(BS);
+		CHECK(blk[i]);
+		pat_fill(blk[i], 64, (uint32_t)i);
+	}
+	/* blocks of one slab are carved together: slab k holds k*64 .. k*64+63 */
+	for (int k = 0; k < NSLABS; k++)
+		for (int i = 1; i < PER_SLAB; i++)
+			CHECK(slab_of(blk[k * PER_SLAB + i]) == slab_of(blk[k * PER_SLAB]));
+	/* slab 0 becomes partial first (8 frees), then slab 1 (one free) */
+	for (int i = 0; i < 8; i++) {
+		free(blk[i]);
+		blk[i] = NULL;
+	}
+	free(blk[PER_SLAB]);
+	blk[PER_SLAB] = NULL;
+	/* the current slab (the last) has no free block: the refill switches */
+	void *p = malloc(BS);
+	CHECK(p);
+	CHECK(slab_of(p) == slab_of(blk[8])); /* the oldest partial slab */
+	free(p);
+	for (int i = 0; i < N; i++) {
+		if (blk[i]) {
+			CHECK(pat_check(blk[i], 64, (uint32_t)i));
+			free(blk[i]);
+		}
+	}
+	printf("ok refill_takes_oldest_partial\n");
+}
+
+int main(void)
+{
+	free(malloc(16)); /* start-up, and the thread's heap */
+	test_refill_takes_oldest_partial();
+	return 0;
+}
