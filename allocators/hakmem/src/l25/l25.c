@@ -92,17 +92,24 @@ static hak_seg_t *l25_tls_pop(unsigned k)
 	return span;
 }
 
-/* A block for class c (csize bytes) from the thread's cache: one of class
- * c, else of class c + 1 (at most 25 % larger, as it is), else one of class
- * c - 1 grown in its 2 MiB slot (only the added pages are fresh). So a
- * thread cycling between two neighbouring classes keeps one block resident,
- * not one per class. NULL when none serves. */
-static hak_seg_t *l25_tls_take(unsigned c, size_t csize)
+/* A block for class c from the thread's cache: one of class c, else of
+ * class c + 1 (at most 25 % larger) as it is; NULL when none. */
+static hak_seg_t *l25_tls_take(unsigned c)
 {
 	if (hak_tls.l25_head[c])
 		return l25_tls_pop(c);
 	if (c + 1 < HAK_L25_NCLS && hak_tls.l25_head[c + 1])
 		return l25_tls_pop(c + 1);
+	return NULL;
+}
+
+/* When the shared pool is empty too: the
+ * thread's block of class c - 1 grown to class c (csize bytes) in its 2 MiB
+ * slot (only the added pages are fresh), so that a thread cycling between
+ * two neighbouring classes keeps one block resident, not one per class.
+ * NULL when it has none or the growth fails. */
+static hak_seg_t *l25_tls_grow_below(unsigned c, size_t csize)
+{
 	if (c == 0 || !hak_tls.l25_head[c - 1])
 		return NULL;
 	hak_seg_t *span = hak_tls.l25_head[c - 1];
@@ -136,7 +143,7 @@ void *hak_l25_alloc(size_t size)
 			return (uint8_t *)w + HAK_SPAN_HDR;
 		}
 	}
-	hak_seg_t *span = l25_tls_take(c, csize);
+	hak_seg_t *span = l25_tls_take(c);
 	if (span)
 		return (uint8_t *)span + span->user_off;
 	/* the shared pool: this class, else the next (at most 25 % larger) */
@@ -161,6 +168,9 @@ void *hak_l25_alloc(size_t size)
 		HAK_STAT_INC(l25_pool_resized);
 		return l25_hand_out(span);
 	}
+	span = l25_tls_grow_below(c, csize);
+	if (span)
+		return l25_hand_out(span);
 	HAK_TIME_BEGIN(t);
 	size_t map = csize >= L25_WHALE_MIN ? hak_large_map_size(HAK_SPAN_HDR + csize)
 					    : HAK_SPAN_HDR + csize;
