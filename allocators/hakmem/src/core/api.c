@@ -21,7 +21,7 @@ HAK_NOINLINE void *hak_big_alloc(size_t size, uintptr_t site)
 		errno = ENOMEM;
 		return NULL;
 	}
-	hak_tick(1);
+	hak_tick(hak_learn_request_weight(size));
 	hak_learn_note_size(size); /* the learner's size distribution (a TLS store) */
 	bool large = size >= hak_learn_large_threshold() || size > HAK_L25_MAX;
 	if (site) { /* hak_alloc_at: the learner's site rules */
@@ -108,6 +108,8 @@ HAK_API void *hak_realloc(void *ptr, size_t size)
 		return NULL;
 	}
 	size_t old = hak_malloc_usable_size(ptr);
+	if (old > HAK_SMALL_MAX) /* the learner counts a big block's realloc as one request */
+		hak_tick(hak_learn_request_weight(size));
 	if (realloc_fits(ptr, old, size)) {
 		HAK_DEBUG_STAT_SHARED(realloc_in_place);
 		return ptr;

@@ -10,6 +10,14 @@
  * compare strategies inside one window only, so slow drift of the workload
  * hits every player alike.
  *
+ * A threshold acts on the blocks allocated under it, and those live on:
+ * a decision's cost is partly that of the blocks of the decisions before
+ * it. So exploration (and the canary) runs in stints of `stint` decisions
+ * on one strategy, and a decision is measured only once its strategy has
+ * held for `settle` decisions; the share of decisions explored stays
+ * epsilon (canary_share), since a stint starts with the probability that
+ * gives that share.
+ *
  * Owns: the state machine and its ratings. Does not own: measurement,
  * clock, locking, publishing the threshold (learn.c).
  */
@@ -63,6 +71,8 @@ void hak_evo_params_default(hak_evo_params_t *p)
 {
 	p->epsilon = 0.10;
 	p->canary_share = 0.05;
+	p->stint = 16;
+	p->settle = 8;
 	p->k = 32.0;
 	p->margin = 0.03;
 	p->z = 2.0;
@@ -108,6 +118,8 @@ void hak_evo_init(hak_evo_t *e, const hak_evo_params_t *p, int start, uint64_t s
 	e->active = e->leader = start;
 	e->candidate = -1;
 	e->explore = start;
+	e->run = 1;
+	e->stint_left = 0;
 	e->streak = e->shifted = 0;
 	e->ref50 = e->ref90 = 0.0;
 	e->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
@@ -123,28 +135,45 @@ void hak_evo_note_size(hak_evo_t *e, double bytes)
 		e->relevant++;
 }
 
+/* Probability per leader decision of starting a stint so that stints take
+ * `share` of all decisions: leader runs of mean L = 1/p and stints of S
+ * give S / (L + S) = share. */
+static double evo_stint_start(const hak_evo_params_t *p, double share)
+{
+	double s = p->stint ? (double)p->stint : 1.0;
+	return share >= 1.0 ? 1.0 : share / (s * (1.0 - share));
+}
+
 int hak_evo_decide(hak_evo_t *e, double cost)
 {
-	if (cost >= 0.0 && e->state != HAK_EVO_FROZEN) {
+	if (cost >= 0.0 && e->state != HAK_EVO_FROZEN && e->run > e->prm.settle) {
 		e->cost_sum[e->active] += cost;
 		e->cost_sq[e->active] += cost * cost;
 		e->n[e->active]++;
 	}
 	e->decisions++;
 	int next = e->leader;
-	if (e->state == HAK_EVO_LEARN) {
-		/* Explore: the other strategies in turn, so each one plays every
-		 * window even when decisions are few. */
-		if (hak_rng_unit(&e->rng) < e->prm.epsilon) {
+	int other = e->state == HAK_EVO_CANARY ? e->candidate : e->explore;
+	if (e->state == HAK_EVO_FROZEN) {
+		e->stint_left = 0;
+	} else if (e->stint_left > 0) {
+		e->stint_left--;
+		next = other;
+	} else if (e->state == HAK_EVO_LEARN) {
+		/* Explore: the other strategies in turn, so each one plays
+		 * every few windows even when decisions are few. */
+		if (hak_rng_unit(&e->rng) < evo_stint_start(&e->prm, e->prm.epsilon)) {
 			e->explore = (e->explore + 1) % HAK_STRAT_COUNT;
 			if (e->explore == e->leader)
 				e->explore = (e->explore + 1) % HAK_STRAT_COUNT;
 			next = e->explore;
+			e->stint_left = e->prm.stint ? e->prm.stint - 1 : 0;
 		}
-	} else if (e->state == HAK_EVO_CANARY) {
-		if (hak_rng_unit(&e->rng) < e->prm.canary_share)
-			next = e->candidate;
+	} else if (hak_rng_unit(&e->rng) < evo_stint_start(&e->prm, e->prm.canary_share)) {
+		next = e->candidate; /* CANARY */
+		e->stint_left = e->prm.stint ? e->prm.stint - 1 : 0;
 	}
+	e->run = next == e->active ? e->run + 1 : 1;
 	e->active = next;
 	return next;
 }
@@ -202,6 +231,7 @@ static void evo_enter(hak_evo_t *e, hak_evo_state_t s, const char *why, hak_evo_
 {
 	e->state = s;
 	e->streak = 0;
+	e->stint_left = 0; /* a stint belongs to the state that began it */
 	e->shifted = 0;
 	ev->reason = why;
 }

@@ -35,6 +35,20 @@
 
 extern _Atomic size_t hak_learn_large_threshold_cached; /* bytes */
 
+/* Weight of one request of `size` bytes (L2.5 or Large: a malloc, or a
+ * realloc of such a block) in the thread's tick countdown: one allocation
+ * per 64 KiB, at least 1, at most HAK_LEARN_TICK_ALLOCS. A thread of big
+ * requests thus ticks every 64 MiB requested rather than every 1,024
+ * requests (at a few thousand big requests a second, a decision would
+ * otherwise last a second and a window wait minutes), while a run of
+ * 32-64 KiB requests still ticks every 1,024. A shift and two compares. */
+#define HAK_LEARN_WEIGHT_SHIFT 16 /* log2 of the bytes one allocation stands for */
+static inline uint32_t hak_learn_request_weight(size_t size)
+{
+	size_t w = size >> HAK_LEARN_WEIGHT_SHIFT;
+	return w == 0 ? 1u : w > HAK_LEARN_TICK_ALLOCS ? (uint32_t)HAK_LEARN_TICK_ALLOCS : (uint32_t)w;
+}
+
 void hak_learn_init(void);
 void hak_learn_tick(void);
 

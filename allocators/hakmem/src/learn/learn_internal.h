@@ -111,6 +111,8 @@ typedef enum {
 typedef struct {
 	double epsilon;           /* LEARN: share of decisions explored (0.10), in turn */
 	double canary_share;      /* CANARY: share of decisions to candidate (0.05) */
+	unsigned stint;           /* decisions an exploration (or canary) holds its strategy */
+	unsigned settle;          /* decisions after a switch whose cost is not measured */
 	double k;                 /* ELO K factor (rating points per surprise) */
 	double margin;            /* relative cost gap that is not a draw */
 	double z;                 /* ... nor a gap within z standard errors */
@@ -145,6 +147,8 @@ typedef struct {
 	int leader;                        /* best-rated (confirmed in CANARY/FROZEN) */
 	int candidate;                     /* CANARY: the runner-up under test; else -1 */
 	int explore;                       /* LEARN: the strategy explored last */
+	unsigned run;        /* decisions in a row on `active`, the one in progress included */
+	unsigned stint_left; /* decisions left of the exploration or canary stint in progress */
 	unsigned streak;     /* windows the leader has held (LEARN) or the canary failed (CANARY) */
 	unsigned shifted;    /* FROZEN: consecutive windows past shift_factor */
 	hak_p2_t w50, w90;   /* this window's size quantiles */
