@@ -260,6 +260,8 @@ typedef struct hak_tls {
 	hak_heap_t *heap;                /* this thread's heap, NULL before first use */
 	int32_t tick;                    /* allocations until the next learning tick */
 	uint8_t state;                   /* HAK_TLS_* */
+	uint8_t exit_hook;               /* 1 once the thread-exit destructor is registered */
+	uint32_t remote_frees[2];        /* Tiny, Mid remote frees, not yet published */
 	uint8_t l25_count[HAK_L25_NCLS]; /* blocks in l25_head, per class */
 	void *l25_head[HAK_L25_NCLS];    /* thread-cached L2.5 spans, per class */
 	size_t l25_bytes;                /* bytes mapped by the thread-cached spans */

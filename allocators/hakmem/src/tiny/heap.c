@@ -321,6 +321,43 @@ static void counters_publish_one(unsigned cls)
 	}
 }
 
+/* Tiny and Mid remote frees are counted per thread and published every
+ * PUBLISH_REMOTE of them and at thread exit: one shared counter bumped by
+ * every remote free bounced its cache line between the cores of the
+ * threads freeing (cross_thread: every free is remote). A thread without a
+ * heap registers the exit destructor for it on its first remote free. */
+#define PUBLISH_REMOTE 256
+
+static void remote_counts_publish(void)
+{
+	if (hak_tls.remote_frees[0]) {
+		HAK_STAT_ADD(tiny_remote_frees, hak_tls.remote_frees[0]);
+		hak_tls.remote_frees[0] = 0;
+	}
+	if (hak_tls.remote_frees[1]) {
+		HAK_STAT_ADD(mid_remote_frees, hak_tls.remote_frees[1]);
+		hak_tls.remote_frees[1] = 0;
+	}
+}
+
+static void remote_count(bool mid)
+{
+	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_EXITED)) { /* no exit left to publish */
+		if (mid)
+			HAK_STAT_INC(mid_remote_frees);
+		else
+			HAK_STAT_INC(tiny_remote_frees);
+		return;
+	}
+	if (HAK_UNLIKELY(!hak_tls.exit_hook)) {
+		hak_tls.exit_hook = 1;
+		if (!hak_tls.heap) /* any non-NULL value runs the destructor */
+			hak_thread_register((hak_heap_t *)&hak_tls);
+	}
+	if (HAK_UNLIKELY(++hak_tls.remote_frees[mid] >= PUBLISH_REMOTE))
+		remote_counts_publish();
+}
+
 void hak_span_counts_publish(void)
 {
 #define HAK_SC_PUBLISH(name)                                                                       \
@@ -337,6 +374,7 @@ void hak_counters_publish(void)
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		counters_publish_one(c);
 	hak_span_counts_publish();
+	remote_counts_publish();
 }
 
 HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
@@ -418,10 +456,7 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 								memory_order_release,
 								memory_order_relaxed));
 	}
-	if (cls < HAK_TINY_NCLS)
-		HAK_STAT_INC(tiny_remote_frees);
-	else
-		HAK_STAT_INC(mid_remote_frees);
+	remote_count(cls >= HAK_TINY_NCLS);
 }
 
 /* Free of a Mid block: local to the page's owner (the fast path's push),
@@ -488,8 +523,11 @@ static void heap_trim(hak_heap_t *h)
 void hak_thread_exit(void)
 {
 	hak_heap_t *h = hak_tls.heap;
-	if (!h)
+	if (!h) { /* a thread that only freed other threads' blocks */
+		remote_counts_publish();
+		hak_tls.state = HAK_TLS_EXITED;
 		return;
+	}
 	heap_drain_remote(h);
 	hak_l25_thread_flush();
 	hak_counters_publish();
