@@ -298,6 +298,39 @@ def test_learning_on_in_the_release_library(build_dir, tmp_path):
         check_trace_line(obj)
 
 
+REALLOC_TICKS_C = r"""
+#include <stdlib.h>
+int main(void)
+{
+	char *p = malloc(4u << 20);
+	for (int i = 0; i < 20000 && p; i++) /* in place: Large, fits either size */
+		p = realloc(p, (4u << 20) - (i & 1) * 4096);
+	free(p);
+	return p ? 0 : 1;
+}
+"""
+
+
+def test_big_reallocs_count_for_the_learner(build_dir, tmp_path):
+    """A realloc of a big block is one request for the learner, even when it
+    stays in place and allocates nothing (else the strategies that grow
+    blocks in place look expensive per allocation)."""
+    lib = build_dir / "lib" / "libhakmem.a"
+    if not lib.exists():
+        pytest.skip("needs build/lib/libhakmem.a (make)")
+    src = tmp_path / "reallocs.c"
+    src.write_text(REALLOC_TICKS_C)
+    exe = compile_c(tmp_path / "reallocs", [str(src)], "-Wl,--whole-archive", str(lib), "-Wl,--no-whole-archive")
+    stats = tmp_path / "stats.json"
+    env = dict(os.environ, HAKMEM_LEARN="1", HAKMEM_STATS_FILE=str(stats))
+    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    learn = json.loads(stats.read_text())["learn"]
+    # 20,000 reallocs of about 4 MiB at 63-64 weighted allocations each:
+    # some 1,200 ticks (counting only allocations: none)
+    assert learn["ticks"] >= 1000, learn["ticks"]
+
+
 # --------------------------------------------------------------------------
 # ThreadSanitizer: the try-lock of the tick, the profile's slots
 

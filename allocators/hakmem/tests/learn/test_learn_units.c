@@ -129,8 +129,20 @@ static void test_json(const char *trace_path)
 	      "opened a path in a missing directory");
 }
 
+/* A big request weighs one allocation per 64 KiB in the tick countdown,
+ * at least 1 and at most a whole tick. */
+static void test_request_weight(void)
+{
+	CHECK(hak_learn_request_weight(32769) == 1, "32 KiB + 1 weighs %u", hak_learn_request_weight(32769));
+	CHECK(hak_learn_request_weight(65536) == 1, "64 KiB weighs %u", hak_learn_request_weight(65536));
+	CHECK(hak_learn_request_weight(4u << 20) == 64, "4 MiB weighs %u", hak_learn_request_weight(4u << 20));
+	CHECK(hak_learn_request_weight((size_t)1 << 40) == HAK_LEARN_TICK_ALLOCS, "1 TiB weighs %u",
+	      hak_learn_request_weight((size_t)1 << 40));
+}
+
 int main(int argc, char **argv)
 {
+	test_request_weight();
 	test_p2();
 	test_elo();
 	test_site_rules();
