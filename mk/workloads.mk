@@ -2,7 +2,12 @@
 # bench.toml as build/<allocator>/<program>, linked with that allocator's
 # `link` flags. Files under build/ named in a `link` string (hakmem's
 # library) become prerequisites.
-WL_CFLAGS ?= -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wno-unused-parameter -fno-builtin-malloc -fno-builtin-free
+# Loops and functions start on a cache line: each allocator's binary links
+# other code before the workload's, and a hot loop that happens to cross a
+# 64-byte boundary in one binary and not in another measured up to 2x apart
+# (cache_scratch, docs/PERFORMANCE.md) - the link order, not the allocator.
+WL_ALIGN := -falign-functions=64 -falign-loops=64
+WL_CFLAGS ?= -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wno-unused-parameter -fno-builtin-malloc -fno-builtin-free $(WL_ALIGN)
 WL_CPPFLAGS := -Iworkloads/common
 WL_LDLIBS := -ldl -lm -pthread
 WL_COMMON_SRC := $(wildcard workloads/common/*.c)

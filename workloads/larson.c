@@ -49,13 +49,18 @@ static const wl_program_t larson_prog = {
 	.positional = larson_positional,
 };
 
+/* One cache line per slot: `done` is written on every operation by one
+ * thread while its neighbour reads its own slot, so slots sharing a line
+ * would measure the harness's false sharing, and whether they share one
+ * would depend on where the allocator under test put the array. */
 typedef struct larson_slot {
 	wl_thread_t *t;     /* the slot's stream, hash, histogram, ops */
 	void **blk;         /* the array of blocks */
 	uint32_t *size;     /* size of each block, bytes */
 	uint64_t done;      /* replacements done by the slot's chain of threads */
 	atomic_int finished;/* 1 once the chain's last thread ended */
-} larson_slot_t;
+} __attribute__((aligned(WL_LINE))) larson_slot_t;
+_Static_assert(sizeof(larson_slot_t) % WL_LINE == 0, "larson slots must not share cache lines");
 
 static atomic_int larson_stop; /* set by the main thread after --seconds */
 
@@ -107,7 +112,7 @@ int main(int argc, char **argv)
 
 	/* Setup: the main thread allocates every slot's array. */
 	double t0 = wl_now();
-	larson_slot_t *slots = wl_malloc(sizeof *slots * (size_t)n);
+	larson_slot_t *slots = wl_alloc_lines((size_t)n, sizeof *slots);
 	for (int i = 0; i < n; i++) {
 		larson_slot_t *s = &slots[i];
 		wl_thread_t *t = &b->th[i];
