@@ -298,6 +298,23 @@ def test_learning_on_in_the_release_library(build_dir, tmp_path):
         check_trace_line(obj)
 
 
+def test_launcher_leaves_the_commands_profile(root, build_dir, tmp_path):
+    """The runner's launcher (runners/rusage_exec.c) runs under the variant's
+    LD_PRELOAD too; it must not write hakmem's statistics file at its exit,
+    which would replace the workload's profile with its own (4 allocations)."""
+    lib, prog = build_dir / "lib" / "libhakmem_timing.so", hakmem_program(build_dir, "system")
+    if not lib.exists() or prog is None:
+        pytest.skip("needs build/lib/libhakmem_timing.so and build/system/<workload> (make)")
+    launcher = compile_c(tmp_path / "rusage_exec", [str(root / "runners" / "rusage_exec.c")])
+    stats = tmp_path / "stats.json"
+    env = dict(os.environ, LD_PRELOAD=str(lib), HAKMEM_TIMING="1", HAKMEM_STATS_FILE=str(stats))
+    r = subprocess.run([str(launcher), str(tmp_path / "ru.json"), str(prog), "--ops", "5000"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    calls = json.loads(stats.read_text())["timing"]["phases"]["hak_alloc"]["calls"]
+    assert calls >= 5000, f"the statistics file holds {calls} allocations: the launcher's, not the workload's"
+
+
 REALLOC_TICKS_C = r"""
 #include <stdlib.h>
 int main(void)

@@ -75,7 +75,7 @@ void hak_evo_params_default(hak_evo_params_t *p)
 	p->settle = 8;
 	p->k = 32.0;
 	p->margin = 0.03;
-	p->z = 2.0;
+	p->z = 1.0;
 	p->min_decisions = 2;
 	p->confirm_windows = 5;
 	p->canary_windows = 3;

@@ -8,7 +8,7 @@
  *   size >= T: 10 (mmap per block)
  *   size <  T: 1 + 0.5 * T / 1 MiB (pooled; a higher threshold keeps more
  *              memory in the pools, the memory term)
- * plus +-10 % noise per decision. Sizes uniform in [300 KiB, 900 KiB] make
+ * plus +-10 % noise per decision (+-50 % where said). Sizes uniform in [300 KiB, 900 KiB] make
  * 1 MiB the best threshold; sizes in [2.5 MiB, 3.5 MiB] make it 4 MiB.
  *
  * With a lag L > 1 a decision costs the mean of the model over the
@@ -42,7 +42,8 @@ typedef struct {
  * window closes with (state == FROZEN) == frozen, or max decisions; returns
  * the decisions used, or -1. A decision's cost is that of the strategies of
  * the last `lag` decisions (1: its own only). */
-static long run_lagged(hak_evo_t *e, dist_t d, uint64_t *rng, long max, bool frozen, int lag)
+static long run_lagged(hak_evo_t *e, dist_t d, uint64_t *rng, long max, bool frozen, int lag,
+                       double noise)
 {
 	int recent[MAX_LAG];
 	for (int k = 0; k < lag; k++)
@@ -57,7 +58,7 @@ static long run_lagged(hak_evo_t *e, dist_t d, uint64_t *rng, long max, bool fro
 			hak_evo_note_size(e, s);
 		}
 		cost /= SIZES_PER_DECISION;
-		cost *= 0.9 + 0.2 * hak_rng_unit(rng);
+		cost *= 1.0 - noise + 2.0 * noise * hak_rng_unit(rng);
 		hak_evo_decide(e, cost);
 		if (i % DECISIONS_PER_WINDOW == 0) {
 			hak_evo_event_t ev;
@@ -71,7 +72,7 @@ static long run_lagged(hak_evo_t *e, dist_t d, uint64_t *rng, long max, bool fro
 
 static long run_until(hak_evo_t *e, dist_t d, uint64_t *rng, long max, bool frozen)
 {
-	return run_lagged(e, d, rng, max, frozen, 1);
+	return run_lagged(e, d, rng, max, frozen, 1, 0.1);
 }
 
 /* An evolution with the default parameters, starting on 2 MiB. */
@@ -135,23 +136,31 @@ static void test_irrelevant_sizes_keep_default(void)
 	      hak_strategy_bytes[e.leader]);
 }
 
-/* Costs that lag the decisions by 8 (blocks outlive the decision that
- * placed them): exploring in stints and measuring settled decisions only
- * still finds the best threshold. Explored one decision at a time, the
- * 1 MiB strategy's decisions would cost 7/8 of the 2 MiB leader's blocks
- * and never beat it by the draw margin. */
-static void test_lagged_costs(uint64_t seed)
+/* Sizes in 300-900 KiB with costs lagging by `lag` decisions and +-`noise`
+ * per decision: the evolution must still freeze on 1 MiB.
+ *
+ * Lag 8 (blocks outlive the decision that placed them): exploring in
+ * stints and measuring settled decisions only still finds the best
+ * threshold. Explored one decision at a time, the 1 MiB strategy's
+ * decisions would cost 7/8 of the 2 MiB leader's blocks and never beat it
+ * by the draw margin.
+ *
+ * Noise +-50 % (a loaded machine, a workload of uneven operations): the
+ * 25 % gap between 1 MiB and the 2 MiB default must still decide matches
+ * (a guard for the draw rule; on this model it passes with draws called
+ * within one or two standard errors alike). */
+static void test_finds_best(uint64_t seed, int lag, double noise)
 {
 	hak_evo_t e;
 	evo_start(&e, seed);
 	uint64_t rng = seed * 13 + 5;
 	dist_t small = {300 << 10, 900 << 10};
-	long n = run_lagged(&e, small, &rng, MAX_DECISIONS, true, 8);
+	long n = run_lagged(&e, small, &rng, MAX_DECISIONS, true, lag, noise);
 	CHECK(n > 0 && e.leader == HAK_STRAT_t1m,
-	      "seed %llu, lag 8: frozen on %zu after %ld decisions, want 1 MiB",
-	      (unsigned long long)seed, hak_strategy_bytes[e.leader], n);
-	printf("seed %llu, lag 8: FROZEN on %zu after %ld decisions\n", (unsigned long long)seed,
-	       hak_strategy_bytes[e.leader], n);
+	      "seed %llu, lag %d, noise %.2f: frozen on %zu after %ld decisions, want 1 MiB",
+	      (unsigned long long)seed, lag, noise, hak_strategy_bytes[e.leader], n);
+	printf("seed %llu, lag %d, noise %.2f: FROZEN on %zu after %ld decisions\n",
+	       (unsigned long long)seed, lag, noise, hak_strategy_bytes[e.leader], n);
 }
 
 /* CANARY sends about 5 % of decisions to the candidate; FROZEN none. */
@@ -176,8 +185,10 @@ int main(void)
 {
 	for (uint64_t seed = 1; seed <= 16; seed++)
 		test_freeze_then_shift(seed);
-	for (uint64_t seed = 1; seed <= 8; seed++)
-		test_lagged_costs(seed);
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		test_finds_best(seed, 8, 0.1);
+		test_finds_best(seed, 1, 0.5);
+	}
 	test_irrelevant_sizes_keep_default();
 	test_canary_share();
 	return test_finish("test_learn_evolution");
