@@ -58,5 +58,7 @@ int main(int argc, char **argv) {
         signal(WTERMSIG(status), SIG_DFL);
         raise(WTERMSIG(status));
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 127;
+    /* _exit: a preloaded allocator's exit handlers must not run here (hakmem's would
+     * overwrite the command's statistics file with the launcher's). */
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
