@@ -258,17 +258,24 @@ def _categories(values: pd.Series, first: list[str]) -> list:
     return first + nums + sorted(str(v) for v in rest if not isinstance(v, numbers.Real))
 
 
+def _panel_axes(ax, data: pd.DataFrame, field: str, ylabel: str) -> bool:
+    """Label a learner panel's axes; True (and a note) when it has no data."""
+    ax.set_xlabel("time since start (s)", fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    if not data.empty:
+        return False
+    ax.text(0.5, 0.5, f"no '{field}' in the trace", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+    ax.set_yticks([])
+    return True
+
+
 def _learn_panel(ax, trace: pd.DataFrame, field: str, ylabel: str, categories: list[str] | None = None,
                  fmt: Callable = str) -> None:
     """One learner panel: `field` over t as a step line held to the trace's
     end. Numbers (categories None) get one line per class when the trace has
     classes; with `categories` the values are drawn as labelled levels."""
     data = trace.dropna(subset=[field]) if field in trace.columns else pd.DataFrame()
-    ax.set_xlabel("time since start (s)", fontsize=8)
-    ax.set_ylabel(ylabel, fontsize=8)
-    if data.empty:
-        ax.text(0.5, 0.5, f"no '{field}' in the trace", ha="center", va="center", transform=ax.transAxes, fontsize=8)
-        ax.set_yticks([])
+    if _panel_axes(ax, data, field, ylabel):
         return
     t_end = float(trace["t"].max())
     if categories is not None:
@@ -289,21 +296,54 @@ def _learn_panel(ax, trace: pd.DataFrame, field: str, ylabel: str, categories: l
     ax.yaxis.set_major_locator(MaxNLocator(integer=field != "hit_rate"))
 
 
+def _per_strategy(trace: pd.DataFrame, field: str) -> pd.DataFrame:
+    """The window lines' `field` (an object keyed by threshold bytes, as
+    "elo" and "cost_ns" are) as one column per strategy over t; a cost of 0
+    (that strategy has not played yet) is left out."""
+    if field not in trace.columns or "event" not in trace.columns:
+        return pd.DataFrame()
+    rows = trace[(trace["event"] == "window") & trace[field].map(lambda v: isinstance(v, dict))]
+    data = pd.DataFrame([{int(k): float(v) for k, v in d.items()} for d in rows[field]], index=rows["t"])
+    return data.replace(0.0, np.nan).sort_index(axis=1) if not data.empty else data
+
+
+def _strategy_panel(ax, trace: pd.DataFrame, field: str, ylabel: str) -> None:
+    """One line per strategy of a per-window object (`elo`, `cost_ns`)."""
+    data = _per_strategy(trace, field)
+    if _panel_axes(ax, data, field, ylabel):
+        return
+    for k, col in enumerate(data.columns):
+        ax.plot(data.index, data[col], marker="o", markersize=2.5, linewidth=1, label=fmt_strategy(col),
+                color=plotstyle.plt.get_cmap("viridis")(k / max(len(data.columns) - 1, 1)))
+    ax.legend(fontsize=6, frameon=False, ncol=2, title="large threshold", title_fontsize=6)
+
+
+def _trace_rank(trace: pd.DataFrame) -> tuple:
+    """Which trace the learner figure shows: one that reached FROZEN, then
+    the one with the most windows, then the longest."""
+    frozen = bool((trace.get("state") == "FROZEN").any()) if "state" in trace.columns else False
+    windows = int((trace["event"] == "window").sum()) if "event" in trace.columns else 0
+    return (frozen, windows, len(trace))
+
+
 def fig_learner(ctx: Context) -> FigureResult:
     traces = [(p, results.read_learn_trace(p)) for p in ctx.rs.learn_traces()]
     traces = [(p, t) for p, t in traces if not t.empty]
     if not traces:
         return ("no learner trace (learn_trace*.jsonl or logs/*learn*.jsonl) in the result directory; "
                 "run a variant with HAKMEM_LEARN=1 that writes one")
-    path, trace = max(traces, key=lambda pt: len(pt[1]))
+    path, trace = max(traces, key=lambda pt: _trace_rank(pt[1]))
     fig, axes = plotstyle.new_figure(4, 2, panel_w=4.6, panel_h=2.8)
-    _learn_panel(axes[0], trace, "cap", "CAP (blocks cached per class)")
-    _learn_panel(axes[1], trace, "hit_rate", "hit rate (fraction)")
-    _learn_panel(axes[2], trace, "strategy", "chosen strategy (large threshold)", categories=[], fmt=fmt_strategy)
+    _strategy_panel(axes[0], trace, "elo", "ELO rating per strategy")
+    if trace["cap"].notna().any():  # the Mid learner moved CAPs: show them
+        _learn_panel(axes[1], trace, "cap", "CAP (blocks cached per class)")
+    else:
+        _strategy_panel(axes[1], trace, "cost_ns", "measured cost (ns per weighted allocation)")
+    _learn_panel(axes[2], trace, "strategy", "leading strategy (large threshold)", categories=[], fmt=fmt_strategy)
     _learn_panel(axes[3], trace, "state", "learner state", categories=LEARN_STATES)
     for ax in axes:  # one time axis for the four panels
         ax.set_xlim(min(0.0, float(trace["t"].min())), max(float(trace["t"].max()), 1e-3))
-    more = f" (largest of {len(traces)} traces)" if len(traces) > 1 else ""
+    more = f" (of {len(traces)} traces: one that froze, with the most windows)" if len(traces) > 1 else ""
     return plotstyle.finish(fig, f"hakmem learner over time: {path.name}{more}", ctx.caption)
 
 
