@@ -5,7 +5,8 @@
  * program does not fault its memory in again; what the cache keeps never
  * takes live + cached bytes above the peak of live bytes; a block assembled
  * from several mappings grows by realloc with its contents; a mapping
- * freed by a thread that exited serves another thread.
+ * freed by a thread that exited serves another thread; blocks start 256
+ * bytes into their page (HAK_SPAN_HDR).
  */
 #include <pthread.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 #include "hak_test.h"
 
 #define MB ((size_t)1 << 20)
+#define KB_ ((size_t)1 << 10)
 
 /* Page faults are the measure of reuse, except under a sanitizer (its
  * shadow memory faults in too). */
@@ -88,6 +90,18 @@ static void test_other_sizes_reuse_pages(void)
 	OK("cached mappings of other sizes serve requests with their pages");
 }
 
+static void test_block_placement(void)
+{
+	size_t sizes[] = {40 * KB_, 300 * KB_, 1536 * KB_, 3 * MB, 20 * MB};
+	for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char *p = malloc(sizes[i]);
+		CHECK(p);
+		CHECK(((uintptr_t)p & 4095) == 256);
+		free(p);
+	}
+	OK("L2.5 and Large blocks start 256 bytes into their page");
+}
+
 static void test_churn_stays_within_peak(void)
 {
 	void *slot[4] = {0};
@@ -142,6 +156,7 @@ static void test_exited_thread_slot_serves_others(void)
 int main(void)
 {
 	test_other_sizes_reuse_pages();
+	test_block_placement();
 	test_churn_stays_within_peak();
 	test_exited_thread_slot_serves_others();
 	return 0;
