@@ -4,7 +4,7 @@
  * that the other tiers do not give), and the whale cache of freed mappings.
  *
  * A span is a mapping whose first HAK_SPAN_HDR bytes, at a 2 MiB boundary,
- * hold its header; the block follows at `user_off` (64 bytes, or the
+ * hold its header; the block follows at `user_off` (HAK_SPAN_HDR, 256 bytes, or the
  * requested alignment). `free` finds the header by masking like any
  * SuperSlab.
  *
