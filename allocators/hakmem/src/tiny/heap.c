@@ -170,6 +170,8 @@ static void slab_after_return(hak_heap_t *h, hak_slab_t *s)
 
 HAK_NOINLINE void hak_slab_local_slow(hak_slab_t *s)
 {
+	if (s->where == SLAB_CUR) /* the current slab emptied: it stays current */
+		return;
 	slab_after_return(hak_tls.heap, s);
 }
 
