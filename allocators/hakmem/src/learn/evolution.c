@@ -73,6 +73,7 @@ void hak_evo_params_default(hak_evo_params_t *p)
 	p->canary_share = 0.05;
 	p->stint = 16;
 	p->settle = 8;
+	p->cutoff = 2.0;
 	p->k = 32.0;
 	p->margin = 0.03;
 	p->z = 1.0;
@@ -101,6 +102,7 @@ static void evo_new_window(hak_evo_t *e)
 	for (int i = 0; i < HAK_STRAT_COUNT; i++) {
 		e->cost_sum[i] = e->cost_sq[i] = 0.0;
 		e->n[i] = 0;
+		e->lost[i] = false;
 	}
 	hak_p2_init(&e->w50, 0.5);
 	hak_p2_init(&e->w90, 0.9);
@@ -144,12 +146,41 @@ static double evo_stint_start(const hak_evo_params_t *p, double share)
 	return share >= 1.0 ? 1.0 : share / (s * (1.0 - share));
 }
 
+/* Has explored strategy a cost more than cutoff x the leader's this
+ * window (both measured at least twice)? Without division. */
+static bool evo_past_cutoff(const hak_evo_t *e, int a)
+{
+	int l = e->leader;
+	return e->n[a] >= 2 && e->n[l] >= 2 &&
+	       e->cost_sum[a] * e->n[l] > e->prm.cutoff * e->cost_sum[l] * e->n[a];
+}
+
+/* The next strategy to explore in turn: not the leader, not one that lost
+ * this window; -1 when none is left. */
+static int evo_next_explore(const hak_evo_t *e)
+{
+	int s = e->explore;
+	for (int k = 0; k < HAK_STRAT_COUNT; k++) {
+		s = (s + 1) % HAK_STRAT_COUNT;
+		if (s != e->leader && !e->lost[s])
+			return s;
+	}
+	return -1;
+}
+
 int hak_evo_decide(hak_evo_t *e, double cost)
 {
 	if (cost >= 0.0 && e->state != HAK_EVO_FROZEN && e->run > e->prm.settle) {
 		e->cost_sum[e->active] += cost;
 		e->cost_sq[e->active] += cost * cost;
 		e->n[e->active]++;
+		/* A strategy that clearly loses (a much slower tier for this
+		 * program) is not paid for again until the next window. */
+		if (e->state == HAK_EVO_LEARN && e->active != e->leader &&
+		    evo_past_cutoff(e, e->active)) {
+			e->lost[e->active] = true;
+			e->stint_left = 0;
+		}
 	}
 	e->decisions++;
 	int next = e->leader;
@@ -162,11 +193,10 @@ int hak_evo_decide(hak_evo_t *e, double cost)
 	} else if (e->state == HAK_EVO_LEARN) {
 		/* Explore: the other strategies in turn, so each one plays
 		 * every few windows even when decisions are few. */
-		if (hak_rng_unit(&e->rng) < evo_stint_start(&e->prm, e->prm.epsilon)) {
-			e->explore = (e->explore + 1) % HAK_STRAT_COUNT;
-			if (e->explore == e->leader)
-				e->explore = (e->explore + 1) % HAK_STRAT_COUNT;
-			next = e->explore;
+		int s = evo_next_explore(e);
+		if (s >= 0 && hak_rng_unit(&e->rng) < evo_stint_start(&e->prm, e->prm.epsilon)) {
+			e->explore = s;
+			next = s;
 			e->stint_left = e->prm.stint ? e->prm.stint - 1 : 0;
 		}
 	} else if (hak_rng_unit(&e->rng) < evo_stint_start(&e->prm, e->prm.canary_share)) {

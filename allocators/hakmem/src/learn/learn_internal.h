@@ -113,6 +113,8 @@ typedef struct {
 	double canary_share;      /* CANARY: share of decisions to candidate (0.05) */
 	unsigned stint;           /* decisions an exploration (or canary) holds its strategy */
 	unsigned settle;          /* decisions after a switch whose cost is not measured */
+	double cutoff;            /* LEARN: explored mean cost above cutoff x the leader's: not
+	                             explored again this window (its stint ends) */
 	double k;                 /* ELO K factor (rating points per surprise) */
 	double margin;            /* relative cost gap that is not a draw */
 	double z;                 /* ... nor a gap within z standard errors */
@@ -149,6 +151,7 @@ typedef struct {
 	int explore;                       /* LEARN: the strategy explored last */
 	unsigned run;        /* decisions in a row on `active`, the one in progress included */
 	unsigned stint_left; /* decisions left of the exploration or canary stint in progress */
+	bool lost[HAK_STRAT_COUNT]; /* this window: past the cutoff, not explored again */
 	unsigned streak;     /* windows the leader has held (LEARN) or the canary failed (CANARY) */
 	unsigned shifted;    /* FROZEN: consecutive windows past shift_factor */
 	hak_p2_t w50, w90;   /* this window's size quantiles */

@@ -163,6 +163,30 @@ static void test_finds_best(uint64_t seed, int lag, double noise)
 	       (unsigned long long)seed, lag, noise, hak_strategy_bytes[e.leader], n);
 }
 
+/* Where every other strategy costs 5x the leader's (a program whose
+ * blocks the default serves best by far), a window of many decisions
+ * explores each loser once, not for 10 % of the window: the stint ends once
+ * the loser's settled decisions cost more than twice the leader's, and it
+ * is not explored again until the next window. */
+static void test_losers_explored_once_per_window(void)
+{
+	hak_evo_t e;
+	evo_start(&e, 11);
+	for (int w = 0; w < 3; w++) {
+		long explored = 0;
+		for (int i = 0; i < 2000; i++) {
+			double cost = e.active == HAK_STRAT_t2m ? 1.0 : 5.0;
+			explored += hak_evo_decide(&e, cost) != HAK_STRAT_t2m;
+		}
+		hak_evo_event_t ev;
+		hak_evo_close_window(&e, &ev);
+		long bound = (long)(HAK_STRAT_COUNT - 1) * (e.prm.settle + 3);
+		CHECK(explored <= bound, "window %d: %ld of 2000 decisions explored, want <= %ld", w,
+		      explored, bound);
+		CHECK(e.leader == HAK_STRAT_t2m, "window %d: leader %zu", w, hak_strategy_bytes[e.leader]);
+	}
+}
+
 /* CANARY sends about 5 % of decisions to the candidate; FROZEN none. */
 static void test_canary_share(void)
 {
@@ -189,6 +213,7 @@ int main(void)
 		test_finds_best(seed, 8, 0.1);
 		test_finds_best(seed, 1, 0.5);
 	}
+	test_losers_explored_once_per_window();
 	test_irrelevant_sizes_keep_default();
 	test_canary_share();
 	return test_finish("test_learn_evolution");
