@@ -115,7 +115,7 @@ typedef struct hak_seg hak_seg_t;
 
 typedef struct hak_slab {
 	void *free;               /* free blocks, LIFO, threaded through them (owner only) */
-	uint32_t used;            /* blocks live or on the remote list */
+	uint32_t used;            /* blocks live or on the remote list (+1 while SLAB_CUR) */
 	uint32_t block_size;      /* bytes */
 	uint8_t cls;              /* size class, HAK_CLS_NONE when the slab is free */
 	uint8_t where;            /* SLAB_* state */

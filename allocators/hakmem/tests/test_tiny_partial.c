@@ -4,7 +4,10 @@
  * gathered the most frees, not the one that has just had its first free
  * (which switched slabs every ~2 allocations on larson); and blocks keep
  * their contents across the switches (debug build: slab invariants are
- * checked on every change).
+ * checked on every change). The current slab's `used` carries a bias of
+ * one, so a free that leaves it without live blocks stays on the fast path
+ * and the slab stays current; the bias goes when the slab stops being
+ * current.
  */
 #include <stdlib.h>
 
@@ -55,9 +58,34 @@ static void test_refill_takes_oldest_partial(void)
 	printf("ok refill_takes_oldest_partial\n");
 }
 
+static void test_current_slab_bias(void)
+{
+	void *p = malloc(200); /* a class nothing else here uses */
+	CHECK(p);
+	hak_seg_t *seg = hak_seg_of(p);
+	hak_slab_t *s = hak_slab_of(seg, p);
+	CHECK(s->where == SLAB_CUR && s->used == 2);
+	free(p);
+	CHECK(s->where == SLAB_CUR && s->used == 1); /* empty, still current */
+	void *q = malloc(200);
+	CHECK(q == p); /* the block just freed, from the same slab */
+	/* fill the slab: the refill that leaves it drops the bias */
+	uint32_t cap = (uint32_t)((1u << HAK_TINY_SLAB_SHIFT) / s->block_size);
+	void *more[400];
+	CHECK(cap < 400);
+	for (uint32_t i = 0; i < cap; i++)
+		CHECK((more[i] = malloc(200)) != NULL);
+	CHECK(s->where == SLAB_FULL && s->used == cap);
+	free(q);
+	for (uint32_t i = 0; i < cap; i++)
+		free(more[i]);
+	printf("ok current_slab_bias\n");
+}
+
 int main(void)
 {
 	free(malloc(16)); /* start-up, and the thread's heap */
 	test_refill_takes_oldest_partial();
+	test_current_slab_bias();
 	return 0;
 }

@@ -14,7 +14,10 @@
  *
  * Slab states: CUR (allocating its class for the thread), PARTIAL (has free
  * blocks; on the class's partial list), FULL (no free block, on no list),
- * FREE_DIRTY/FREE_CLEAN (no class; segment.c).
+ * FREE_DIRTY/FREE_CLEAN (no class; segment.c). A CUR slab's `used` counts
+ * one more than its live and remote blocks, so that a free never empties
+ * it (the free fast path's "used reached 0" test then only fires for slabs
+ * that may leave the thread); the bias goes when it stops being current.
  *
  * Thread safety: a heap is used by one thread at a time (its owner); other
  * threads only push onto slabs' remote lists and heaps' remote_slabs stacks,
@@ -108,7 +111,7 @@ static void slab_check(hak_heap_t *h, hak_slab_t *s)
 		HAK_ASSERT((size_t)(b - start) % s->block_size == 0);
 		HAK_ASSERT(n <= cap);
 	}
-	HAK_ASSERT(s->used + n + s->fresh_left == cap);
+	HAK_ASSERT(s->used - (s->where == SLAB_CUR) + n + s->fresh_left == cap);
 }
 #define SLAB_CHECK(h, s) slab_check(h, s)
 #else
@@ -258,6 +261,8 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 			}
 			s->where = SLAB_FULL;
 			s->full = 1;
+			s->used--; /* no longer current: its bias goes (all blocks are
+				    * live or remote, so it stays above 0) */
 			h->cur[cls] = NULL;
 			hak_tls.cur[cls] = &hak_empty_slab;
 		}
@@ -285,6 +290,7 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 		}
 		s->where = SLAB_CUR;
 		s->full = 0;
+		s->used++; /* the current slab's bias: no free can empty it */
 		h->cur[cls] = s;
 		hak_tls.cur[cls] = s;
 	}
@@ -506,7 +512,8 @@ static void heap_trim(hak_heap_t *h)
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++) {
 		hak_slab_t *s = h->cur[c];
 		h->kept_blocks[c] = 0;
-		if (s && s->used == 0) {
+		if (s && s->used == 1) { /* only its bias: empty */
+			s->used = 0;
 			h->cur[c] = NULL;
 			slab_let_go(h, s, hak_slab_seg(s)->home != h);
 		}
