@@ -3,6 +3,7 @@
 
     quick_analyze.py results/<run> [more dirs or runs files] [--baseline mimalloc] [--format text|markdown|csv]
     quick_analyze.py --compare OLD NEW [--fail-on-regression PCT]
+    quick_analyze.py results/<run> --focus hakmem [--rss-bar 1.10]
 
 The table has one row per workload, thread count and allocator (variants
 included): the median throughput (ops/s, or ns/op for latency workloads) over
@@ -11,6 +12,12 @@ the baseline (> 1 = faster) and the median peak RSS and its ratio (< 1 =
 leaner), each ratio marked * when the intervals do not overlap and ~ when they
 do. Below it: geometric means of the ratios, wins and losses, and every
 failed, crashed or timed-out run. Several directories are pooled.
+
+With --focus LABEL the table is one allocator against every other instead:
+per workload and thread count, LABEL's speed over each allocator's, its RSS
+over the baseline's, and whether the cell meets the bar (level with or
+faster than every allocator, RSS at most --rss-bar x the baseline's, no
+failed run).
 
 Exit status: 0; 1 with --fail-on-regression when a significant slowdown
 exceeds PCT percent (or a cell newly fails); 2 on bad input.
@@ -24,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compare  # noqa: E402
+import focus  # noqa: E402
 import results  # noqa: E402
 import table  # noqa: E402
 
@@ -42,7 +50,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two result directories cell by cell")
     p.add_argument("--fail-on-regression", type=float, metavar="PCT",
                    help="with --compare: exit 1 when a significant slowdown exceeds PCT percent")
+    p.add_argument("--focus", metavar="LABEL", help="one allocator against every other, with the bar per cell")
+    p.add_argument("--rss-bar", type=float, default=focus.DEFAULT_RSS_BAR, metavar="X",
+                   help=f"with --focus: largest peak RSS allowed, as a multiple of the baseline's "
+                        f"(default: {focus.DEFAULT_RSS_BAR:.2f})")
     args = p.parse_args(argv)
+    if args.focus and args.compare:
+        p.error("--focus works on a result directory, not with --compare")
+    if args.rss_bar <= 0:
+        p.error(f"--rss-bar must be a positive multiple of the baseline's RSS, not {args.rss_bar:g}")
     if args.compare and args.paths:
         p.error("give either PATH... or --compare OLD NEW, not both")
     if not args.compare and not args.paths:
@@ -57,6 +73,10 @@ def run_table(args: argparse.Namespace) -> int:
     cells = table.summarise(rs.runs, args.baseline)
     title = "hakmem-bench results: " + rs.identity()
     title += "".join(f"\nmade by: {cmd}" for cmd in rs.commands())
+    if args.focus:
+        h2h = focus.head_to_head(cells, args.focus, args.baseline, args.rss_bar)
+        sys.stdout.write(focus.render(h2h, args.focus, args.baseline, args.rss_bar, args.format, title))
+        return 0
     sys.stdout.write(table.render(cells, rs.runs, args.baseline, args.format, title))
     return 0
 

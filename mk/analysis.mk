@@ -1,7 +1,8 @@
 # Analysis: `make figures RESULTS=<dir>` (owned by the analysis work).
 #
 #   make figures RESULTS=results/<run>   PNG and PDF under results/<run>/figures/
-#   make analyze RESULTS=results/<run>   the table (quick_analyze.py), TABLE_FORMAT=text|markdown|csv
+#   make analyze RESULTS=results/<run>   the table (quick_analyze.py), TABLE_FORMAT=text|markdown|csv,
+#                                        FOCUS=hakmem: that allocator against every other, and the bar
 #
 # Both read stored results only; they need Debian's pandas, matplotlib, scipy.
 .PHONY: figures analyze need-results-dir
@@ -14,4 +15,4 @@ figures: need-sci-python need-results-dir
 	$(PYTHON) analysis/figures.py $(RESULTS)
 
 analyze: need-sci-python need-results-dir
-	$(PYTHON) analysis/quick_analyze.py --format $(TABLE_FORMAT) $(RESULTS)
+	$(PYTHON) analysis/quick_analyze.py --format $(TABLE_FORMAT) $(if $(FOCUS),--focus $(FOCUS)) $(RESULTS)
