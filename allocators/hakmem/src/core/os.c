@@ -2,7 +2,7 @@
  * os.c - the only file that calls mmap, munmap and madvise.
  *
  * Owns: aligned mappings (with an address hint so most 2 MiB-aligned maps
- * cost one system call), the byte counters and the peak, the timing brackets
+ * cost one system call: os_floor), the byte counters and the peak, the timing brackets
  * of every system call. Does not own: when memory goes back (the tiers'
  * policies decide; see segment.c, l25.c, large.c).
  */
@@ -20,7 +20,14 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-static _Atomic uintptr_t os_hint; /* where the next 2 MiB-aligned map is tried */
+/* Start of the lowest recent 2 MiB-aligned map: the next one is tried just
+ * below it. Below, not above: the kernel places maps top-down, so the
+ * range above a map made by the slow path is usually taken already (an
+ * upward hint failed on nearly every map, each failure costing four system
+ * calls instead of one); the range below is where the kernel would go
+ * next. Each map still has its 2 MiB slot to itself, so spans grow in
+ * place as before. */
+static _Atomic uintptr_t os_floor;
 
 static void *os_map_aligned(size_t size, size_t align, size_t skew);
 
@@ -69,18 +76,25 @@ void *hak_os_map_aligned(size_t size, size_t align, size_t skew)
 
 static void *os_map_aligned(size_t size, size_t align, size_t skew)
 {
-	/* Fast: one mmap at the hint, which the previous map left aligned. */
-	uintptr_t hint = atomic_load_explicit(&os_hint, memory_order_relaxed);
-	if (hint && skew == 0 && align == HAK_SEG_SIZE) {
-		void *p = os_mmap((void *)hint, size, MAP_FIXED_NOREPLACE);
-		if (p == (void *)hint) {
-			atomic_store_explicit(&os_hint, hak_align_up(hint + size, HAK_SEG_SIZE),
-					      memory_order_relaxed);
-			os_account_map(size);
-			return p;
+	/* Fast: one mmap just below the floor, the range claimed first so that
+	 * threads mapping at once do not collide. */
+	if (skew == 0 && align == HAK_SEG_SIZE) {
+		uintptr_t floor = atomic_load_explicit(&os_floor, memory_order_relaxed);
+		while (floor > size + 2 * align) {
+			uintptr_t h = (floor - size) & ~(uintptr_t)(align - 1);
+			if (!atomic_compare_exchange_weak_explicit(&os_floor, &floor, h,
+								   memory_order_relaxed,
+								   memory_order_relaxed))
+				continue;
+			void *p = os_mmap((void *)h, size, MAP_FIXED_NOREPLACE);
+			if (p == (void *)h) {
+				os_account_map(size);
+				return p;
+			}
+			if (p)
+				os_munmap_raw(p, size); /* an old kernel took the hint as a hint */
+			break;
 		}
-		if (p)
-			os_munmap_raw(p, size); /* an old kernel took the hint as a hint */
 	}
 	/* Slow: over-map by `align`, trim both ends. */
 	size_t over = size + align;
@@ -95,8 +109,7 @@ static void *os_map_aligned(size_t size, size_t align, size_t skew)
 	os_munmap_raw(raw, s - (uintptr_t)raw);
 	os_munmap_raw((void *)(s + size), (uintptr_t)raw + over - (s + size));
 	if (skew == 0 && align == HAK_SEG_SIZE)
-		atomic_store_explicit(&os_hint, hak_align_up(s + size, HAK_SEG_SIZE),
-				      memory_order_relaxed);
+		atomic_store_explicit(&os_floor, s, memory_order_relaxed);
 	os_account_map(size);
 	return (void *)s;
 }
