@@ -153,7 +153,7 @@ HAK_API void *hak_reallocarray(void *ptr, size_t nmemb, size_t size)
 
 /* `align` is a power of two. Small requests: a power-of-two class of at
  * least `align` bytes is aligned by construction (slabs start at multiples
- * of their size). Spans with a 64-byte header give 64; beyond, Large. */
+ * of their size). Span blocks start HAK_SPAN_HDR (256) bytes into their page; beyond, Large. */
 static void *aligned_alloc_impl(size_t align, size_t size)
 {
 	if (align <= HAK_MIN_ALIGN)
