@@ -2,7 +2,7 @@
 # installs the missing ones as root (apt-get update first); as another user it
 # prints the exact apt-get line to run. The allocator packages must match the
 # `package` fields of bench.toml (tests/harness checks they do).
-DEB_PACKAGES_BUILD := gcc make libc6-dev git
+DEB_PACKAGES_BUILD := gcc make libc6-dev binutils git
 DEB_PACKAGES_ALLOCATORS := libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
 DEB_PACKAGES_RUN := python3 hyperfine util-linux
 DEB_PACKAGES_ANALYSIS := python3-pandas python3-matplotlib python3-scipy jupyter-nbconvert python3-ipykernel python3-nbformat

@@ -411,7 +411,17 @@ void hak_large_fork_child(void);
  * offset `off`; `align`/`skew` as hak_os_map_aligned. */
 hak_seg_t *hak_span_map(size_t size, size_t off, size_t align, size_t skew);
 void hak_span_unmap(hak_seg_t *span);
-/* Grow the Large block of `span` (user_off 64) to hold `size` bytes without
+/* Describe span's block: at `off` bytes from the header, of L2.5 class
+ * `cls` (-1: Large), `usable` bytes; `fresh`: its pages were never used. */
+static inline void hak_span_set_block(hak_seg_t *span, size_t off, int32_t cls, size_t usable,
+				      bool fresh)
+{
+	span->user_off = (uint32_t)off;
+	span->l25_cls = cls;
+	span->usable = usable;
+	span->fresh = fresh;
+}
+/* Grow the Large block of `span` (user_off HAK_SPAN_HDR) to hold `size` bytes without
  * copying: in place, else by moving its pages (mremap). The new block
  * pointer, or NULL (span unchanged) when neither works. */
 void *hak_span_realloc(hak_seg_t *span, size_t size);

@@ -201,16 +201,10 @@ void *hak_os_move(void *p, size_t old, size_t new_size, size_t align)
 	uint8_t *target = hak_os_map_aligned(new_size, align, 0); /* the new place, reserved */
 	if (!target)
 		return NULL;
-	int saved = errno;
-	int r = os_move_all(p, old, target);
-	errno = saved;
-	if (r != 0) {
+	if (hak_os_move_into(p, old, target) != 0) {
 		hak_os_unmap(target, new_size);
 		return NULL;
 	}
-	/* the old range is gone: account it as unmapped */
-	HAK_STAT_ADD(bytes_unmapped, old);
-	atomic_fetch_sub_explicit(&hak_stats.cur_mapped, (int64_t)old, memory_order_relaxed);
 	return target;
 }
 

@@ -136,10 +136,7 @@ void *hak_l25_alloc(size_t size)
 		hak_seg_t *w = hak_whale_get(need, hak_large_map_size(need));
 		if (w) {
 			HAK_STAT_INC(whale_hits);
-			w->fresh = 0;
-			w->user_off = HAK_SPAN_HDR;
-			w->l25_cls = (int32_t)c;
-			w->usable = csize;
+			hak_span_set_block(w, HAK_SPAN_HDR, (int32_t)c, csize, false);
 			return (uint8_t *)w + HAK_SPAN_HDR;
 		}
 	}

@@ -56,22 +56,24 @@ static struct {
 static _Atomic unsigned whale_slot_next; /* slot index of the next new thread */
 static HAK_TLS unsigned whale_slot_tls;  /* this thread's slot + 1, 0 before first use */
 
+/* Write the header of a span mapping `map_size` bytes with a Large block
+ * at `off`. */
+static hak_seg_t *span_init(hak_seg_t *span, size_t map_size, size_t off, bool fresh)
+{
+	span->owner = HAK_SPAN_OWNER;
+	span->kind = HAK_SEG_SPAN;
+	span->map_size = map_size;
+	hak_span_set_block(span, off, -1, map_size - off, fresh);
+	return span;
+}
+
 hak_seg_t *hak_span_map(size_t size, size_t off, size_t align, size_t skew)
 {
 	if (size > PTRDIFF_MAX - off - HAK_SEG_SIZE)
 		return NULL;
 	size_t map_size = hak_align_up(off + size, HAK_PAGE);
 	hak_seg_t *span = hak_os_map_aligned(map_size, align, skew);
-	if (!span)
-		return NULL;
-	span->owner = HAK_SPAN_OWNER;
-	span->kind = HAK_SEG_SPAN;
-	span->fresh = 1;
-	span->l25_cls = -1;
-	span->map_size = map_size;
-	span->user_off = (uint32_t)off;
-	span->usable = map_size - off;
-	return span;
+	return span ? span_init(span, map_size, off, true) : NULL;
 }
 
 void hak_span_unmap(hak_seg_t *span)
@@ -240,14 +242,7 @@ static void whale_split(hak_seg_t *span, size_t need)
 	size_t cut = hak_align_up(need, HAK_SEG_SIZE);
 	if (cut < have && have - cut >= WHALE_L25_MIN) {
 		hak_seg_t *tail = (hak_seg_t *)((uint8_t *)span + cut);
-		tail->owner = HAK_SPAN_OWNER;
-		tail->kind = HAK_SEG_SPAN;
-		tail->fresh = 0;
-		tail->l25_cls = -1;
-		tail->map_size = have - cut;
-		tail->user_off = HAK_SPAN_HDR;
-		tail->usable = tail->map_size - HAK_SPAN_HDR;
-		whale_array_put(tail);
+		whale_array_put(span_init(tail, have - cut, HAK_SPAN_HDR, false));
 		have = cut;
 	}
 	if (!whale_fits(have, need)) {
@@ -458,10 +453,7 @@ void *hak_large_alloc(size_t size, size_t align)
 	hak_seg_t *span = skew ? NULL : hak_whale_get(hak_align_up(off + size, HAK_PAGE), map_size);
 	if (span) {
 		HAK_STAT_INC(whale_hits);
-		span->fresh = 0;
-		span->l25_cls = -1;
-		span->user_off = (uint32_t)off;
-		span->usable = span->map_size - off;
+		hak_span_set_block(span, off, -1, span->map_size - off, false);
 		return (uint8_t *)span + off;
 	}
 	HAK_TIME_BEGIN(t);
@@ -510,9 +502,7 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 		HAK_STAT_INC(l25_allocs);
 	HAK_STAT_INC(span_regrows);
 	ns->map_size = new_map;
-	ns->l25_cls = new_cls;
-	ns->usable = usable;
-	ns->fresh = 0;
+	hak_span_set_block(ns, HAK_SPAN_HDR, new_cls, usable, false);
 	hak_whale_note_live(hak_whale_span(ns) ? (int64_t)new_map - (int64_t)old_map
 					      : -(int64_t)old_map);
 	return (uint8_t *)ns + HAK_SPAN_HDR;
