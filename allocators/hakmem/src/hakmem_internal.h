@@ -373,6 +373,13 @@ bool hak_mid_shared_dirty(void);
 unsigned hak_l25_class(size_t size);
 size_t hak_l25_class_size(unsigned c);
 void *hak_l25_alloc(size_t size);
+/* For realloc growth: a block of size's class in a cached whale mapping
+ * of at least `spare` bytes after its header (spare >= the class size), so
+ * that hak_span_realloc can grow it to `spare` bytes without moving it or
+ * faulting pages in (the mapping's pages are resident). A whale span from
+ * then on. NULL when the whale cache holds nothing: the caller allocates
+ * as usual. Thread-safe. */
+void *hak_l25_alloc_spare(size_t size, size_t spare);
 void hak_l25_free(hak_seg_t *span);
 void hak_l25_thread_flush(void);
 void hak_l25_lock(void);
@@ -421,9 +428,10 @@ static inline void hak_span_set_block(hak_seg_t *span, size_t off, int32_t cls, 
 	span->usable = usable;
 	span->fresh = fresh;
 }
-/* Grow the Large block of `span` (user_off HAK_SPAN_HDR) to hold `size` bytes without
- * copying: in place, else by moving its pages (mremap). The new block
- * pointer, or NULL (span unchanged) when neither works. */
+/* Grow the block of `span` (user_off HAK_SPAN_HDR) to hold `size` bytes without
+ * copying: an L2.5 block within its mapping (spare room, no system call);
+ * a Large one in place, else by moving its pages (mremap). The new block
+ * pointer, or NULL (span unchanged) when none of these works. */
 void *hak_span_realloc(hak_seg_t *span, size_t size);
 
 /* ------------------------------------------------------------------------

@@ -10,8 +10,10 @@
  * per class bounded in bytes (HAKMEM_L25_CACHE_MB; beyond it blocks are
  * unmapped); a pool miss may take a block of the next class. Classes from
  * 1 MiB on are kept in the whale cache instead (large.c), which they share
- * with the Large tier. Does not own:
- * mapping spans (large.c).
+ * with the Large tier; so is a block given spare room for realloc growth
+ * (hak_l25_alloc_spare: a cached whale mapping larger than its class).
+ * Does not own: mapping spans (large.c), growing a block within its
+ * mapping (hak_span_realloc).
  *
  * Thread safety: the shared pool is under one lock; thread caches are the
  * calling thread's.
@@ -181,6 +183,21 @@ void *hak_l25_alloc(size_t size)
 	span->l25_cls = (int32_t)c;
 	span->usable = csize;
 	return l25_hand_out(span);
+}
+
+void *hak_l25_alloc_spare(size_t size, size_t spare)
+{
+	unsigned c = hak_l25_class(size);
+	size_t csize = hak_l25_class_size(c);
+	HAK_ASSERT(c < HAK_L25_NCLS && csize >= size && spare >= csize);
+	size_t need = hak_align_up(HAK_SPAN_HDR + spare, HAK_PAGE);
+	hak_seg_t *w = hak_whale_get(need, need);
+	if (!w)
+		return NULL;
+	HAK_SPAN_COUNT(l25_allocs);
+	HAK_STAT_INC(l25_spare_hits);
+	hak_span_set_block(w, HAK_SPAN_HDR, (int32_t)c, csize, false);
+	return (uint8_t *)w + HAK_SPAN_HDR;
 }
 
 static void l25_pool_put(hak_seg_t *span)

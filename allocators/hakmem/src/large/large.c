@@ -83,9 +83,12 @@ void hak_span_unmap(hak_seg_t *span)
 
 /* --- accounting ------------------------------------------------------------- */
 
+/* By its mapping, not its class: an L2.5 block given a whale mapping with
+ * spare room (hak_l25_alloc_spare) is one, whatever its class. The classes
+ * from 1 MiB on map at least WHALE_L25_MIN bytes, the ones below less. */
 bool hak_whale_span(const hak_seg_t *span)
 {
-	return span->l25_cls < 0 || hak_l25_class_size((unsigned)span->l25_cls) >= WHALE_L25_MIN;
+	return span->l25_cls < 0 || span->map_size >= WHALE_L25_MIN;
 }
 
 void hak_whale_note_live(int64_t delta)
@@ -468,12 +471,26 @@ void *hak_large_alloc(size_t size, size_t align)
 	return (uint8_t *)span + off;
 }
 
+/* The L2.5 block of `span` takes class `cls` (`usable` bytes) or becomes a
+ * Large block (cls -1) within its mapping: nothing moves, no system call. */
+static void *span_regrow_in_map(hak_seg_t *span, int32_t cls, size_t usable)
+{
+	HAK_SPAN_COUNT(l25_frees);
+	if (cls < 0)
+		HAK_SPAN_COUNT(large_allocs);
+	else
+		HAK_SPAN_COUNT(l25_allocs);
+	HAK_STAT_INC(span_regrows_in_map);
+	bool was_whale = hak_whale_span(span);
+	hak_span_set_block(span, HAK_SPAN_HDR, cls, usable, false);
+	if (!was_whale && hak_whale_span(span)) /* a small L2.5 mapping turned Large */
+		hak_whale_note_live((int64_t)span->map_size);
+	return (uint8_t *)span + HAK_SPAN_HDR;
+}
+
 void *hak_span_realloc(hak_seg_t *span, size_t size)
 {
-	/* Only Large blocks: copying them costs more than moving page tables;
-	 * L2.5 blocks are cheaper to copy into pooled (already resident) ones. */
-	if (span->user_off != HAK_SPAN_HDR || span->l25_cls >= 0 ||
-	    size > HAK_L25_MAX * (size_t)1024)
+	if (span->user_off != HAK_SPAN_HDR || size > HAK_L25_MAX * (size_t)1024)
 		return NULL;
 	bool to_large = size >= hak_learn_large_threshold() || size > HAK_L25_MAX;
 	size_t usable, new_map;
@@ -486,7 +503,17 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 		usable = hak_l25_class_size((unsigned)new_cls);
 		new_map = hak_align_up(HAK_SPAN_HDR + usable, HAK_PAGE);
 	}
-	if (new_map <= span->map_size)
+	if (new_map <= span->map_size) {
+		/* a Large block's usable bytes reach its mapping's end already */
+		if (span->l25_cls < 0)
+			return NULL;
+		return span_regrow_in_map(span, new_cls,
+					  to_large ? span->map_size - HAK_SPAN_HDR : usable);
+	}
+	/* Beyond its mapping only Large blocks: copying them costs more than
+	 * moving page tables; L2.5 blocks are cheaper to copy into pooled
+	 * (already resident) ones. */
+	if (span->l25_cls >= 0)
 		return NULL;
 	size_t old_map = span->map_size;
 	hak_seg_t *ns = span;
