@@ -1,6 +1,6 @@
 /*
- * test_realloc_spare.c - a block that realloc grows to 512 KiB (the last
- * room step below 1 MiB, src/core/api.c) takes a cached whale mapping of
+ * test_realloc_spare.c - a block that realloc grows to a room of 128 KiB
+ * or more below 1 MiB (src/core/api.c) takes a cached whale mapping of
  * 1 MiB when the whale cache holds one (hak_l25_alloc_spare), and its
  * later growth up to 1 MiB happens within that mapping: same pointer, no
  * page fault (the mapping's pages are resident), contents kept, usable size
@@ -82,6 +82,33 @@ static void test_grows_in_spare_room(void)
 	OK("grows_in_spare_room");
 }
 
+static void test_spare_from_128k(void)
+{
+	prime_whale();
+	uint64_t hits0 = stat_now(&hak_stats.l25_spare_hits);
+	unsigned char *p = malloc(100 * KB);
+	CHECK(p);
+	pat_fill(p, 100 * KB, 11);
+	p = realloc(p, 130 * KB); /* room 256 KiB: a cached 1 MiB mapping */
+	CHECK(p && pat_check(p, 100 * KB, 11));
+	CHECK(stat_now(&hak_stats.l25_spare_hits) == hits0 + 1);
+	CHECK(malloc_usable_size(p) == 256 * KB);
+	for (size_t size = 300 * KB; size <= MB; size += 100 * KB) {
+		unsigned char *q = realloc(p, size);
+		CHECK(q == p && pat_check(q, 100 * KB, 11));
+	}
+	free(p);
+	CHECK(whale_live() == 0);
+	/* below 128 KiB of room: an ordinary block */
+	unsigned char *s = malloc(40 * KB);
+	CHECK(s);
+	s = realloc(s, 50 * KB);
+	CHECK(s && malloc_usable_size(s) == 64 * KB);
+	CHECK(stat_now(&hak_stats.l25_spare_hits) == hits0 + 1);
+	free(s);
+	OK("spare_from_128k");
+}
+
 static void test_spare_block_freed_and_reused(void)
 {
 	prime_whale();
@@ -111,7 +138,7 @@ static void test_spare_block_freed_and_reused(void)
 }
 
 /* Buffers grown from 16 bytes to 1 MiB by appends and x1.5 steps, contents
- * checked at every step; returns the moves of blocks of 512 KiB or more. */
+ * checked at every step; returns the moves of blocks of 128 KiB or more. */
 static void *grow_buffers(void *arg)
 {
 	unsigned seed = (unsigned)(uintptr_t)arg;
@@ -129,7 +156,7 @@ static void *grow_buffers(void *arg)
 			unsigned char *q = realloc(p, next);
 			CHECK(q);
 			CHECK(q[0] == (unsigned char)(seed + round) && q[size - 1] == (unsigned char)size);
-			big_moves += q != p && size >= 512 * KB;
+			big_moves += q != p && size >= 128 * KB;
 			memset(q + size, (unsigned char)next, next - size);
 			p = q;
 			size = next;
@@ -150,11 +177,11 @@ static void test_threads(void)
 		CHECK(pthread_join(t[i], &r) == 0);
 		big_moves += (unsigned long)(uintptr_t)r;
 	}
-	/* 48 buffers passed 512 KiB; each thread's first finds the cache empty
+	/* 48 buffers passed 128 KiB; each thread's first finds the cache empty
 	 * at worst, the others take a freed 1 MiB mapping */
 	CHECK(big_moves <= 24);
 	CHECK(whale_live() == 0);
-	printf("ok threads (%lu moves from 512 KiB)\n", big_moves);
+	printf("ok threads (%lu moves from 128 KiB)\n", big_moves);
 }
 
 int main(void)
@@ -162,9 +189,10 @@ int main(void)
 	free(malloc(16)); /* start-up */
 	test_grows_in_spare_room();
 	test_spare_block_freed_and_reused();
+	test_spare_from_128k();
 	unsigned long single = (unsigned long)(uintptr_t)grow_buffers((void *)1);
 	CHECK(single <= 1);
-	printf("ok one_thread (%lu moves from 512 KiB)\n", single);
+	printf("ok one_thread (%lu moves from 128 KiB)\n", single);
 	test_threads();
 	return 0;
 }
