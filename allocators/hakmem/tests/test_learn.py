@@ -163,6 +163,14 @@ def test_glue_off_is_pinned_and_silent(bins, tmp_path):
     assert learn["mid"]["enabled"] is False and learn["mid"]["cap_changes"] == 0
 
 
+def test_glue_costs_from_cpu_time_on_a_loaded_machine(bins):
+    """The wall time per tick set by other processes, the CPU time by the
+    strategy: the learner still freezes on the best one (with costs taken
+    from the wall clock it froze on the start strategy, 2 MiB)."""
+    out = run([bins["glue"], "loaded"]).stdout
+    assert "threshold 1048576" in out and "test_learn_glue: ok" in out
+
+
 def test_glue_concurrent_ticks(bins):
     run([bins["glue"], "threads"])
 

@@ -11,8 +11,13 @@
  * allocations and leaves).
  *
  * Measured outcome of a decision (the interval between two recomputations):
- *   cost = ns of wall time / allocations of all threads in the interval
+ *   cost = ns of CPU time of the process (user + system, all threads)
+ *          / allocations of all threads in the interval
  *        + HAK_LEARN_MEM_NS_PER_MIB * MiB mapped by hakmem at its end.
+ * CPU time, not wall time: on a loaded machine the time the process spends
+ * waiting for a core is most of the wall time and comes in bursts that
+ * fall on one strategy's stint and not the other's; the learner then
+ * followed the load instead of the allocator (docs/LEARNING.md).
  *
  * Owns: hak_learn_* of learn.h, the trace lines, the "learn" statistics.
  * Does not own: the counters it reads (Mid tier, OS layer), the options.
@@ -43,11 +48,24 @@ __attribute__((weak)) size_t hak_learn_mapped_bytes(void)
 	return 0;
 }
 
-static uint64_t learn_clock_monotonic(void)
+static uint64_t learn_clock_read(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Window lengths and trace times. */
+static uint64_t learn_clock_monotonic(void)
+{
+	return learn_clock_read(CLOCK_MONOTONIC);
+}
+
+/* Decision costs: CPU time of all threads (a system call, not the vDSO;
+ * once per recomputation). */
+static uint64_t learn_clock_cpu(void)
+{
+	return learn_clock_read(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* Everything below is written under learn_lock only (or before threads). */
@@ -57,8 +75,10 @@ static struct {
 	bool mid;                 /* the Mid pool learner runs */
 	bool wmax;                /* W_MAX trials run */
 	uint64_t (*now_ns)(void); /* the clock (tests inject theirs) */
+	uint64_t (*cpu_ns)(void); /* the process's CPU time, for costs (tests inject theirs) */
 	uint64_t t0_ns;           /* hak_learn_init time */
 	uint64_t last_ns;         /* last recomputation */
+	uint64_t last_cpu_ns;     /* CPU time at the last recomputation */
 	uint64_t window_ns;       /* window length */
 	uint64_t window_start_ns;
 	uint64_t window_start_decisions; /* evo.decisions when the window began */
@@ -75,7 +95,7 @@ static struct {
 	uint64_t cap_changes;
 	uint64_t trace_lines;
 	double last_p50, last_p90; /* of the last closed window, bytes */
-} L = {.trace_fd = -1, .now_ns = learn_clock_monotonic};
+} L = {.trace_fd = -1, .now_ns = learn_clock_monotonic, .cpu_ns = learn_clock_cpu};
 
 static _Atomic uint64_t learn_ticks; /* ticks of all threads (slow path only) */
 static _Atomic int learn_lock;       /* 1 while a thread recomputes */
@@ -257,6 +277,7 @@ void hak_learn_init(void)
 	const hak_config_t *c = &hak_config;
 	uint64_t now = L.now_ns();
 	L.t0_ns = L.last_ns = L.window_start_ns = now;
+	L.last_cpu_ns = L.cpu_ns();
 	L.window_ns = (uint64_t)c->learn_window_ms * 1000000ull;
 	L.on = c->learn;
 	L.evolve = L.on && HAK_EVOLUTION_COMPILED;
@@ -289,6 +310,12 @@ void hak_learn_init(void)
 void hak_learn_set_clock(uint64_t (*now_ns)(void))
 {
 	L.now_ns = now_ns ? now_ns : learn_clock_monotonic;
+	L.cpu_ns = now_ns ? now_ns : learn_clock_cpu;
+}
+
+void hak_learn_set_cpu_clock(uint64_t (*cpu_ns)(void))
+{
+	L.cpu_ns = cpu_ns ? cpu_ns : learn_clock_cpu;
 }
 
 /* ===================================================================== */
@@ -363,11 +390,13 @@ static void learn_tick_locked(void)
 	uint64_t ticks = atomic_load_explicit(&learn_ticks, memory_order_relaxed);
 	uint64_t allocs = (ticks - L.last_ticks) * HAK_LEARN_TICK_ALLOCS;
 	if (L.evolve) {
+		uint64_t cpu = L.cpu_ns();
 		double cost = -1.0;
-		if (allocs > 0 && now > L.last_ns)
-			cost = (double)(now - L.last_ns) / (double)allocs +
+		if (allocs > 0 && cpu > L.last_cpu_ns)
+			cost = (double)(cpu - L.last_cpu_ns) / (double)allocs +
 			       HAK_LEARN_MEM_NS_PER_MIB * (double)hak_learn_mapped_bytes() /
 			           (1024.0 * 1024.0);
+		L.last_cpu_ns = cpu;
 		learn_drain_sizes();
 		int next = hak_evo_decide(&L.evo, cost);
 		atomic_store_explicit(&hak_learn_large_threshold_cached, hak_strategy_bytes[next],

@@ -24,9 +24,12 @@
 #define HAK_EVOLUTION_COMPILED 0 /* the threshold stays pinned */
 #endif
 
-/* learn.c: replace the monotonic clock (ns) the tick reads; NULL restores
- * it. For tests, before hak_learn_init(). */
+/* learn.c: replace the monotonic clock (ns) the tick reads, and the CPU
+ * clock its costs are measured with, by one function; NULL restores both.
+ * For tests, before hak_learn_init(). */
 void hak_learn_set_clock(uint64_t (*now_ns)(void));
+/* ... then replace the CPU clock alone (NULL: the process's CPU time). */
+void hak_learn_set_cpu_clock(uint64_t (*cpu_ns)(void));
 
 /* ===================================================================== */
 /* strategies: the large-object thresholds the evolution chooses among   */

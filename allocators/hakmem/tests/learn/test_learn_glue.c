@@ -7,6 +7,9 @@
  *                                     CAPs into the band, write TRACE and STATS
  *   test_learn_glue off TRACE STATS   HAKMEM_LEARN=0 with a pinned threshold:
  *                                     nothing moves, nothing is traced
+ *   test_learn_glue loaded            the same allocator on a loaded machine: the
+ *                                     wall time per tick is fixed by the load, only
+ *                                     CPU time differs; must still freeze on 1 MiB
  *   test_learn_glue threads           concurrent ticks on the real clock
  *   test_learn_glue fork              fork while another thread recomputes:
  *                                     the child still learns
@@ -74,10 +77,29 @@ static double mid_hit_rate(int cls)
 }
 
 /* ---- the clock ---- */
-static uint64_t sim_ns = 1000000000ull;
+static uint64_t sim_ns = 1000000000ull; /* the work done: CPU time */
 static uint64_t sim_clock(void)
 {
 	return sim_ns;
+}
+
+/* The loaded machine, at its extreme: the process gets a core for a
+ * fixed slice of wall time per tick's work (the other processes decide
+ * the pace), whatever that work costs; only CPU time still tells the
+ * strategies apart. */
+#define SIM_LOADED_TICK_NS 2000000ull /* wall time per tick: above any tick's work */
+static bool sim_loaded;
+static uint64_t sim_wall_ns = 1000000000ull;
+static uint64_t wall_clock(void)
+{
+	return sim_wall_ns;
+}
+
+static void simulate_load(uint64_t work_ns)
+{
+	(void)work_ns;
+	if (sim_loaded)
+		sim_wall_ns += SIM_LOADED_TICK_NS;
 }
 
 static void config_defaults(void)
@@ -116,7 +138,9 @@ static void simulate_tick(uint64_t *rng)
 		ns += s >= (double)t ? 10.0 : 1.0 + 0.5 * (double)t / (1 << 20);
 	}
 	/* x50: the allocations plus the program's own work between them */
-	sim_ns += (uint64_t)(50.0 * ns / 16 * 1024 * (0.95 + 0.1 * hak_rng_unit(rng)));
+	uint64_t work = (uint64_t)(50.0 * ns / 16 * 1024 * (0.95 + 0.1 * hak_rng_unit(rng)));
+	sim_ns += work;
+	simulate_load(work);
 	for (int c = 0; c < NCLASS; c++) {
 		uint64_t h = (uint64_t)(100 * mid_hit_rate(c) + hak_rng_unit(rng));
 		mid_hits[c] += h;
@@ -166,6 +190,33 @@ static int run_on(const char *trace, const char *stats)
 		CHECK(mid_hit_rate(c) > 0.60 && mid_hit_rate(c) < 0.70,
 		      "class %d hit rate %.3f out of the band", c, mid_hit_rate(c));
 	write_stats(stats);
+	return 0;
+}
+
+/* The allocator of run_on on a loaded machine: the costs must come from
+ * CPU time (with wall time, the bursts of waiting decided the matches and
+ * the learner followed them). */
+static int run_loaded(void)
+{
+	config_defaults();
+	hak_config.learn = true;
+	hak_learn_set_clock(wall_clock);
+	hak_learn_set_cpu_clock(sim_clock);
+	sim_loaded = true;
+	hak_learn_init();
+	uint64_t rng = 77;
+	while (sim_ns < 61000000000ull) /* one simulated minute of work */
+		simulate_tick(&rng);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	hak_learn_write_json(f);
+	fclose(f);
+	printf("loaded: wall %.1f s for %.1f s of CPU, threshold %zu\n", wall_clock() * 1e-9,
+	       sim_ns * 1e-9, hak_learn_large_threshold());
+	CHECK(strstr(text, "\"state\": \"FROZEN\", \"strategy\": 1048576") != NULL,
+	      "not frozen on 1 MiB after a minute of loaded work: %.120s", text);
+	free(text);
 	return 0;
 }
 
@@ -289,12 +340,14 @@ int main(int argc, char **argv)
 		run_on(argv[2], argv[3]);
 	else if (argc == 4 && !strcmp(argv[1], "off"))
 		run_off(argv[2], argv[3]);
+	else if (argc == 2 && !strcmp(argv[1], "loaded"))
+		run_loaded();
 	else if (argc == 2 && !strcmp(argv[1], "threads"))
 		run_threads();
 	else if (argc == 2 && !strcmp(argv[1], "fork"))
 		run_fork();
 	else {
-		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s threads|fork\n", argv[0],
+		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s loaded|threads|fork\n", argv[0],
 		        argv[0]);
 		return 2;
 	}
