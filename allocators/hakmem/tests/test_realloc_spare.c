@@ -6,6 +6,7 @@
  * page fault (the mapping's pages are resident), contents kept, usable size
  * that of the class asked for; free and a later realloc of such a block
  * are right, the whale cache's live bytes return to 0, at 1 and 4 threads.
+ * Growth from 1 MiB gets room to 2 MiB (one move to 2 MiB, not four).
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -137,6 +138,29 @@ static void test_spare_block_freed_and_reused(void)
 	OK("spare_block_freed_and_reused");
 }
 
+/* Growth beyond 1 MiB gets room to 2 MiB: one move from 1.1 to 2 MiB by
+ * appends of 64 KiB, not one per class (1.25, 1.5, 1.75, 2 MiB). */
+static void test_room_to_2m(void)
+{
+	size_t size = 1100 * KB;
+	unsigned char *p = malloc(size);
+	CHECK(p);
+	pat_fill(p, size, 13);
+	int moves = 0;
+	while (size + 64 * KB <= 2 * MB) {
+		unsigned char *q = realloc(p, size + 64 * KB);
+		CHECK(q && pat_check(q, 1100 * KB, 13));
+		moves += q != p;
+		p = q;
+		size += 64 * KB;
+	}
+	CHECK(moves <= 1);
+	CHECK(malloc_usable_size(p) >= size);
+	free(p);
+	CHECK(whale_live() == 0);
+	printf("ok room_to_2m (%d moves)\n", moves);
+}
+
 /* Buffers grown from 16 bytes to 1 MiB by appends and x1.5 steps, contents
  * checked at every step; returns the moves of blocks of 128 KiB or more. */
 static void *grow_buffers(void *arg)
@@ -190,6 +214,7 @@ int main(void)
 	test_grows_in_spare_room();
 	test_spare_block_freed_and_reused();
 	test_spare_from_128k();
+	test_room_to_2m();
 	unsigned long single = (unsigned long)(uintptr_t)grow_buffers((void *)1);
 	CHECK(single <= 1);
 	printf("ok one_thread (%lu moves from 128 KiB)\n", single);
