@@ -421,6 +421,10 @@ size_t hak_large_map_size(size_t n);
  * is cached (the caller maps anew and calls hak_whale_note_live).
  * Thread-safe. */
 hak_seg_t *hak_whale_get(size_t need, size_t map_size);
+/* hak_whale_get for room to grow in: a cached mapping of `need` bytes or
+ * more, taken as it is (the smallest such; a smaller one grown to `need`).
+ * Thread-safe. */
+hak_seg_t *hak_whale_get_room(size_t need);
 /* A whale span is freed: cache it within the bound (live + cached <= peak
  * of live) or unmap it; cached bytes beyond live + HAKMEM_WHALE_CACHE_MB go
  * back after HAKMEM_PURGE_DELAY_MS. Thread-safe. */

@@ -191,7 +191,7 @@ void *hak_l25_alloc_spare(size_t size, size_t spare)
 	size_t csize = hak_l25_class_size(c);
 	HAK_ASSERT(c < HAK_L25_NCLS && csize >= size && spare >= csize);
 	size_t need = hak_align_up(HAK_SPAN_HDR + spare, HAK_PAGE);
-	hak_seg_t *w = hak_whale_get(need, need);
+	hak_seg_t *w = hak_whale_get_room(need);
 	if (!w)
 		return NULL;
 	HAK_SPAN_COUNT(l25_allocs);

@@ -235,6 +235,13 @@ static bool whale_fits(size_t have, size_t need)
 	return have >= need && have - need <= need / 8;
 }
 
+/* Does it serve them as it is for a caller that keeps any excess (`keep`:
+ * room for growth in place) or one that wants whale_fits? */
+static bool whale_serves(size_t have, size_t need, bool keep)
+{
+	return keep ? have >= need : whale_fits(have, need);
+}
+
 /* Span (taken) maps more than whale_fits allows for `need` bytes: its tail
  * from the next 2 MiB boundary on, if 1 MiB or more, becomes a cached span
  * of its own (its pages stay resident for later requests); the rest of the
@@ -284,15 +291,15 @@ static void whale_fill(hak_seg_t *span, size_t from, size_t to)
 }
 
 /* Make `span` (cached, taken) serve `need` bytes: split off or unmap its
- * excess, or grow it to map_size bytes (in place, else moved with its
- * pages) and fill the growth up to `need` with the pages of other cached
- * spans. The span, possibly moved; NULL when growing failed (span
- * unmapped). */
-static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, size_t map_size)
+ * excess (unless `keep`), or grow it to map_size bytes (in place, else
+ * moved with its pages) and fill the growth up to `need` with the pages of
+ * other cached spans. The span, possibly moved; NULL when growing failed
+ * (span unmapped). */
+static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, size_t map_size, bool keep)
 {
 	size_t have = span->map_size;
 	if (have >= need) {
-		if (!whale_fits(have, need))
+		if (!whale_serves(have, need, keep))
 			whale_split(span, need);
 		return span;
 	}
@@ -359,20 +366,21 @@ static void whale_decay(void)
 	}
 }
 
-hak_seg_t *hak_whale_get(size_t need, size_t map_size)
+/* hak_whale_get; `keep`: a span larger than `need` serves as it is. */
+static hak_seg_t *whale_get(size_t need, size_t map_size, bool keep)
 {
 	if (hak_config.whale_cache == 0)
 		return NULL;
 	HAK_TIME_BEGIN(t);
 	_Atomic(hak_seg_t *) *mine = whale_my_slot();
 	hak_seg_t *span = whale_slot_take(mine);
-	if (span && !whale_fits(span->map_size, need)) {
+	if (span && !whale_serves(span->map_size, need, keep)) {
 		/* not a fit: the array may hold one; this one goes back */
 		hak_seg_t *other = NULL;
 		hak_lock(&whale_lock);
 		if (whale_n > 0) {
 			other = whale_array_take(need);
-			if (whale_fits(other->map_size, need)) {
+			if (whale_serves(other->map_size, need, keep)) {
 				whale_array_push(span); /* room: `other` left */
 				span = other;
 			} else {
@@ -385,7 +393,7 @@ hak_seg_t *hak_whale_get(size_t need, size_t map_size)
 		span = whale_take_any(need);
 	if (span) {
 		size_t before = span->map_size;
-		span = whale_fit(span, need, map_size);
+		span = whale_fit(span, need, map_size, keep);
 		if (span) {
 			hak_whale_note_live((int64_t)span->map_size);
 			if (span->map_size > before)
@@ -395,6 +403,16 @@ hak_seg_t *hak_whale_get(size_t need, size_t map_size)
 	}
 	HAK_TIME_END(whale_get, t);
 	return span;
+}
+
+hak_seg_t *hak_whale_get(size_t need, size_t map_size)
+{
+	return whale_get(need, map_size, false);
+}
+
+hak_seg_t *hak_whale_get_room(size_t need)
+{
+	return whale_get(need, need, true);
 }
 
 void hak_whale_put(hak_seg_t *span)
