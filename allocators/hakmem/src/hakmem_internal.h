@@ -397,9 +397,10 @@ unsigned hak_l25_class(size_t size);
 size_t hak_l25_class_size(unsigned c);
 void *hak_l25_alloc(size_t size);
 /* For realloc growth: a block of size's class in a cached whale mapping
- * of at least `spare` bytes after its header (spare >= the class size), so
- * that hak_span_realloc can grow it to `spare` bytes without moving it or
- * faulting pages in (the mapping's pages are resident). A whale span from
+ * of at least `spare` bytes after its header (spare >= the class size; a
+ * larger cached mapping is taken as it is), so that hak_span_realloc can
+ * grow it to the mapping's end without moving it or faulting pages in (the
+ * mapping's pages are resident). A whale span from
  * then on. NULL when the whale cache holds nothing: the caller allocates
  * as usual. Thread-safe. */
 void *hak_l25_alloc_spare(size_t size, size_t spare);
