@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 # Arguments that shorten each workload of bench.toml (appended after the
-# workload's and the quick suite's arguments).
+# workload's and the quick suite's arguments), by workload name or, for a
+# row that reuses a program under its own name, by program (short_args).
 SHORT: dict[str, list[str]] = {
     "larson": ["--seconds", "0.05", "--chunks", "200", "--rounds", "2"],
     "json": ["--ops", "500"],
@@ -69,11 +70,17 @@ class Workloads:
         return path
 
     def args_for(self, workload: str) -> list[str]:
-        """A workload's bench.toml args + the quick suite's + SHORT's."""
+        """A workload's bench.toml args + the quick suite's + its short ones."""
         w = self.cfg.workloads[workload]
         suite = self.cfg.suites.get("quick")
         quick = suite.args.get(workload, []) if suite is not None else []
-        return [*w.args, *quick, *SHORT.get(workload, [])]
+        return [*w.args, *quick, *self.short_args(workload)]
+
+    def short_args(self, workload: str) -> list[str]:
+        """SHORT's arguments for a workload: its own row's, else its program's
+        (a row like realloc_big runs the realloc program with longer args,
+        which test runs must still cut short)."""
+        return SHORT.get(workload, SHORT.get(self.cfg.workloads[workload].program, []))
 
     def run(self, allocator: str, program: str, args: list[str], env: dict | None = None) -> Run:
         """Run build/<allocator>/<program> with args (cached when env is None)."""

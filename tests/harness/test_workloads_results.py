@@ -13,6 +13,16 @@ WORKLOADS = list(_CFG.workloads)
 PROGRAMS = _CFG.programs()
 
 
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_every_workload_row_is_cut_short_in_tests(workloads, workload):
+    """A new row that reuses a program with long args (realloc_big ran its
+    full 100,000 ops of 8 MiB buffers in every test, a minute on a loaded
+    machine) still runs a few hundredths of a second here."""
+    short = workloads.short_args(workload)
+    assert short, f"{workload}: no entry for it or its program in SHORT (tests/harness/conftest.py)"
+    assert workloads.args_for(workload)[-len(short):] == short
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("workload", WORKLOADS)
 @pytest.mark.parametrize("allocator", ALLOCATORS)
