@@ -6,7 +6,8 @@
  * page fault (the mapping's pages are resident), contents kept, usable size
  * that of the class asked for; free and a later realloc of such a block
  * are right, the whale cache's live bytes return to 0, at 1 and 4 threads.
- * Growth from 1 MiB gets room to 2 MiB (one move to 2 MiB, not four).
+ * Growth from 1 MiB gets room to 2 MiB (one move to 2 MiB, not four); a
+ * Large block's growth takes the pages of cached mappings.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -161,6 +162,37 @@ static void test_room_to_2m(void)
 	printf("ok room_to_2m (%d moves)\n", moves);
 }
 
+/* Page faults are the measure of reuse, except under a sanitizer (its
+ * shadow memory faults in too). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FEW_FAULTS(f, pages) ((void)(f), (void)(pages), 1)
+#else
+#define FEW_FAULTS(f, pages) ((f) < (long)(pages) / 8)
+#endif
+
+/* A Large block that realloc grows gets the pages of cached mappings in
+ * its growth (moved, not faulted in), and keeps its contents. */
+static void test_large_growth_filled(void)
+{
+	unsigned char *w = malloc(16 * MB);
+	CHECK(w);
+	memset(w, 1, malloc_usable_size(w)); /* all its pages resident, then cached */
+	free(w);
+	unsigned char *p = malloc(4 * MB);
+	CHECK(p);
+	pat_fill(p, 4 * MB, 21);
+	p = realloc(p, 12 * MB);
+	CHECK(p && pat_check(p, 4 * MB, 21));
+	long f0 = faults();
+	for (size_t off = 4 * MB; off < 12 * MB; off += 4096)
+		((volatile unsigned char *)p)[off] = 2;
+	long f = faults() - f0;
+	CHECK(FEW_FAULTS(f, 8 * MB / 4096));
+	free(p);
+	CHECK(whale_live() == 0);
+	printf("ok large_growth_filled (%ld faults for 2048 pages)\n", f);
+}
+
 /* Buffers grown from 16 bytes to 1 MiB by appends and x1.5 steps, contents
  * checked at every step; returns the moves of blocks of 128 KiB or more. */
 static void *grow_buffers(void *arg)
@@ -215,6 +247,7 @@ int main(void)
 	test_spare_block_freed_and_reused();
 	test_spare_from_128k();
 	test_room_to_2m();
+	test_large_growth_filled();
 	unsigned long single = (unsigned long)(uintptr_t)grow_buffers((void *)1);
 	CHECK(single <= 1);
 	printf("ok one_thread (%lu moves from 128 KiB)\n", single);

@@ -540,6 +540,9 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 		if (!ns)
 			return NULL;
 	}
+	/* the growth is fresh address space: the pages of cached mappings,
+	 * moved in, spare the page faults (and the cache evicting them) */
+	whale_fill(ns, old_map, new_map);
 	HAK_STAT_INC(large_frees);
 	if (to_large)
 		HAK_STAT_INC(large_allocs);
