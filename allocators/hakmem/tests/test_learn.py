@@ -171,6 +171,15 @@ def test_glue_costs_from_cpu_time_on_a_loaded_machine(bins):
     assert "threshold 1048576" in out and "test_learn_glue: ok" in out
 
 
+def test_glue_costs_add_every_threads_cpu_time(bins):
+    """Two threads tick in turn, each with its own CPU clock: the costs add
+    up both threads' time (read by the recomputing thread alone, the CPU
+    clock gave the difference of two threads' clocks and the learner froze
+    on 2 MiB)."""
+    out = run([bins["glue"], "twothreads"]).stdout
+    assert "threshold 1048576" in out and "test_learn_glue: ok" in out
+
+
 def test_glue_concurrent_ticks(bins):
     run([bins["glue"], "threads"])
 

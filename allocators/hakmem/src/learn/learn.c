@@ -11,9 +11,14 @@
  * allocations and leaves).
  *
  * Measured outcome of a decision (the interval between two recomputations):
- *   cost = ns of CPU time of the process (user + system, all threads)
- *          / allocations of all threads in the interval
+ *   cost = ns of CPU time (user + system) all threads reported at their
+ *          ticks in the interval / allocations of all threads in it
  *        + HAK_LEARN_MEM_NS_PER_MIB * MiB mapped by hakmem at its end.
+ * Each thread reads its own CPU clock at its tick and adds what it used
+ * since its last tick, with the 1,024 allocations it reports: the process
+ * clock is exact for the calling thread only (other running threads'
+ * time moves at scheduler ticks, milliseconds), which made the costs of
+ * short decisions lumpy with several threads.
  * CPU time, not wall time: on a loaded machine the time the process spends
  * waiting for a core is most of the wall time and comes in bursts that
  * fall on one strategy's stint and not the other's; the learner then
@@ -61,11 +66,11 @@ static uint64_t learn_clock_monotonic(void)
 	return learn_clock_read(CLOCK_MONOTONIC);
 }
 
-/* Decision costs: CPU time of all threads (a system call, not the vDSO;
- * once per recomputation). */
+/* Decision costs: the calling thread's CPU time (a system call, not the
+ * vDSO; once per tick of a thread). */
 static uint64_t learn_clock_cpu(void)
 {
-	return learn_clock_read(CLOCK_PROCESS_CPUTIME_ID);
+	return learn_clock_read(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* Everything below is written under learn_lock only (or before threads). */
@@ -75,10 +80,10 @@ static struct {
 	bool mid;                 /* the Mid pool learner runs */
 	bool wmax;                /* W_MAX trials run */
 	uint64_t (*now_ns)(void); /* the clock (tests inject theirs) */
-	uint64_t (*cpu_ns)(void); /* the process's CPU time, for costs (tests inject theirs) */
+	uint64_t (*cpu_ns)(void); /* this thread's CPU time, for costs (tests inject theirs) */
 	uint64_t t0_ns;           /* hak_learn_init time */
 	uint64_t last_ns;         /* last recomputation */
-	uint64_t last_cpu_ns;     /* CPU time at the last recomputation */
+	uint64_t last_cpu_ns;     /* learn_cpu_ns at the last recomputation */
 	uint64_t window_ns;       /* window length */
 	uint64_t window_start_ns;
 	uint64_t window_start_decisions; /* evo.decisions when the window began */
@@ -98,6 +103,9 @@ static struct {
 } L = {.trace_fd = -1, .now_ns = learn_clock_monotonic, .cpu_ns = learn_clock_cpu};
 
 static _Atomic uint64_t learn_ticks; /* ticks of all threads (slow path only) */
+static _Atomic uint64_t learn_cpu_ns; /* CPU time all threads reported at their ticks */
+/* This thread's CPU clock at its last tick (0: none yet). */
+static __thread uint64_t learn_tls_cpu_ns __attribute__((tls_model("initial-exec")));
 static _Atomic int learn_lock;       /* 1 while a thread recomputes */
 
 /* ===================================================================== */
@@ -277,7 +285,7 @@ void hak_learn_init(void)
 	const hak_config_t *c = &hak_config;
 	uint64_t now = L.now_ns();
 	L.t0_ns = L.last_ns = L.window_start_ns = now;
-	L.last_cpu_ns = L.cpu_ns();
+	L.last_cpu_ns = atomic_load_explicit(&learn_cpu_ns, memory_order_relaxed);
 	L.window_ns = (uint64_t)c->learn_window_ms * 1000000ull;
 	L.on = c->learn;
 	L.evolve = L.on && HAK_EVOLUTION_COMPILED;
@@ -390,7 +398,7 @@ static void learn_tick_locked(void)
 	uint64_t ticks = atomic_load_explicit(&learn_ticks, memory_order_relaxed);
 	uint64_t allocs = (ticks - L.last_ticks) * HAK_LEARN_TICK_ALLOCS;
 	if (L.evolve) {
-		uint64_t cpu = L.cpu_ns();
+		uint64_t cpu = atomic_load_explicit(&learn_cpu_ns, memory_order_relaxed);
 		double cost = -1.0;
 		if (allocs > 0 && cpu > L.last_cpu_ns)
 			cost = (double)(cpu - L.last_cpu_ns) / (double)allocs +
@@ -421,6 +429,13 @@ void hak_learn_tick(void)
 {
 	if (!L.on)
 		return;
+	if (L.evolve) { /* this thread's CPU time since its last tick */
+		uint64_t cpu = L.cpu_ns();
+		if (learn_tls_cpu_ns && cpu > learn_tls_cpu_ns)
+			atomic_fetch_add_explicit(&learn_cpu_ns, cpu - learn_tls_cpu_ns,
+			                          memory_order_relaxed);
+		learn_tls_cpu_ns = cpu;
+	}
 	atomic_fetch_add_explicit(&learn_ticks, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&learn_lock, memory_order_relaxed) == 0 &&
 	    atomic_exchange_explicit(&learn_lock, 1, memory_order_acquire) == 0) {

@@ -28,7 +28,7 @@
  * clock its costs are measured with, by one function; NULL restores both.
  * For tests, before hak_learn_init(). */
 void hak_learn_set_clock(uint64_t (*now_ns)(void));
-/* ... then replace the CPU clock alone (NULL: the process's CPU time). */
+/* ... then replace the CPU clock alone (NULL: the calling thread's CPU time). */
 void hak_learn_set_cpu_clock(uint64_t (*cpu_ns)(void));
 
 /* ===================================================================== */

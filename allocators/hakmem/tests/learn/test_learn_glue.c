@@ -10,6 +10,8 @@
  *   test_learn_glue loaded            the same allocator on a loaded machine: the
  *                                     wall time per tick is fixed by the load, only
  *                                     CPU time differs; must still freeze on 1 MiB
+ *   test_learn_glue twothreads        two threads tick in turn, each with its own
+ *                                     CPU clock: must freeze on 1 MiB
  *   test_learn_glue threads           concurrent ticks on the real clock
  *   test_learn_glue fork              fork while another thread recomputes:
  *                                     the child still learns
@@ -19,6 +21,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +105,13 @@ static void simulate_load(uint64_t work_ns)
 		sim_wall_ns += SIM_LOADED_TICK_NS;
 }
 
+/* A thread's own CPU clock: the work it did (twothreads). */
+static __thread uint64_t sim_thread_ns = 1000000000ull;
+static uint64_t thread_clock(void)
+{
+	return sim_thread_ns;
+}
+
 static void config_defaults(void)
 {
 	memset(&hak_config, 0, sizeof hak_config);
@@ -140,6 +150,7 @@ static void simulate_tick(uint64_t *rng)
 	/* x50: the allocations plus the program's own work between them */
 	uint64_t work = (uint64_t)(50.0 * ns / 16 * 1024 * (0.95 + 0.1 * hak_rng_unit(rng)));
 	sim_ns += work;
+	sim_thread_ns += work;
 	simulate_load(work);
 	for (int c = 0; c < NCLASS; c++) {
 		uint64_t h = (uint64_t)(100 * mid_hit_rate(c) + hak_rng_unit(rng));
@@ -216,6 +227,50 @@ static int run_loaded(void)
 	       sim_ns * 1e-9, hak_learn_large_threshold());
 	CHECK(strstr(text, "\"state\": \"FROZEN\", \"strategy\": 1048576") != NULL,
 	      "not frozen on 1 MiB after a minute of loaded work: %.120s", text);
+	free(text);
+	return 0;
+}
+
+/* Two threads tick in strict turn (each tick recomputes), each with its
+ * own CPU clock; the costs must add up both threads' time (a clock read
+ * only by the recomputing thread gave differences between two threads'
+ * clocks). */
+static _Atomic int turn;
+static void *turn_thread(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	uint64_t rng = 77 + (uint64_t)me;
+	sim_thread_ns = me ? 5000000000ull : 1000000000ull; /* clocks that differ */
+	for (int i = 0; i < 100000; i++) {
+		while (atomic_load(&turn) != me)
+			sched_yield();
+		simulate_tick(&rng);
+		atomic_store(&turn, !me);
+	}
+	return NULL;
+}
+
+static int run_twothreads(void)
+{
+	config_defaults();
+	hak_config.learn = true;
+	hak_learn_set_clock(sim_clock);
+	hak_learn_set_cpu_clock(thread_clock);
+	hak_learn_init();
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, turn_thread, (void *)(intptr_t)i);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	hak_learn_write_json(f);
+	fclose(f);
+	printf("twothreads: %.1f simulated s, threshold %zu\n", sim_ns * 1e-9,
+	       hak_learn_large_threshold());
+	CHECK(strstr(text, "\"state\": \"FROZEN\", \"strategy\": 1048576") != NULL,
+	      "two threads: not frozen on 1 MiB: %.120s", text);
 	free(text);
 	return 0;
 }
@@ -342,12 +397,14 @@ int main(int argc, char **argv)
 		run_off(argv[2], argv[3]);
 	else if (argc == 2 && !strcmp(argv[1], "loaded"))
 		run_loaded();
+	else if (argc == 2 && !strcmp(argv[1], "twothreads"))
+		run_twothreads();
 	else if (argc == 2 && !strcmp(argv[1], "threads"))
 		run_threads();
 	else if (argc == 2 && !strcmp(argv[1], "fork"))
 		run_fork();
 	else {
-		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s loaded|threads|fork\n", argv[0],
+		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s loaded|twothreads|threads|fork\n", argv[0],
 		        argv[0]);
 		return 2;
 	}
