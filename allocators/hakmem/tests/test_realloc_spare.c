@@ -7,7 +7,8 @@
  * that of the class asked for; free and a later realloc of such a block
  * are right, the whale cache's live bytes return to 0, at 1 and 4 threads.
  * Growth from 1 MiB gets room to 2 MiB (one move to 2 MiB, not four); a
- * Large block's growth takes the pages of cached mappings.
+ * Large block's growth takes the pages of cached mappings, and room to the
+ * next power of two.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -193,6 +194,32 @@ static void test_large_growth_filled(void)
 	printf("ok large_growth_filled (%ld faults for 2048 pages)\n", f);
 }
 
+/* A Large block grown by realloc gets room to the next power of two: one
+ * growth (a system call) from 2.5 to 4 MiB by appends of 64 KiB, not one
+ * per 1/8 step of its mapping. */
+static void test_large_room(void)
+{
+	size_t size = 2560 * KB;
+	unsigned char *p = malloc(size);
+	CHECK(p);
+	pat_fill(p, size, 17);
+	uint64_t g0 = stat_now(&hak_stats.span_regrows);
+	int moves = 0;
+	while (size + 64 * KB <= 4 * MB - 4096) {
+		unsigned char *q = realloc(p, size + 64 * KB);
+		CHECK(q && pat_check(q, 2560 * KB, 17));
+		moves += q != p;
+		p = q;
+		size += 64 * KB;
+	}
+	uint64_t grows = stat_now(&hak_stats.span_regrows) - g0;
+	CHECK(grows <= 1 && moves <= 1);
+	CHECK(malloc_usable_size(p) >= size);
+	free(p);
+	CHECK(whale_live() == 0);
+	printf("ok large_room (%llu growths)\n", (unsigned long long)grows);
+}
+
 /* Buffers grown from 16 bytes to 1 MiB by appends and x1.5 steps, contents
  * checked at every step; returns the moves of blocks of 128 KiB or more. */
 static void *grow_buffers(void *arg)
@@ -248,6 +275,7 @@ int main(void)
 	test_spare_from_128k();
 	test_room_to_2m();
 	test_large_growth_filled();
+	test_large_room();
 	unsigned long single = (unsigned long)(uintptr_t)grow_buffers((void *)1);
 	CHECK(single <= 1);
 	printf("ok one_thread (%lu moves from 128 KiB)\n", single);
