@@ -345,6 +345,15 @@ void *hak_small_alloc_slow(unsigned cls, size_t size);
 void hak_free_slow(void *p);
 /* A local free left slab s empty, or was the first into a full slab. */
 void hak_slab_local_slow(hak_slab_t *s);
+/* Block p goes back onto slab s of the calling thread's heap (the free
+ * fast path, and blocks a Mid cache returns). */
+static inline void hak_slab_push_local(hak_slab_t *s, void *p)
+{
+	*(void **)p = s->free;
+	s->free = p;
+	if (HAK_UNLIKELY(--s->used == 0 || s->full))
+		hak_slab_local_slow(s);
+}
 /* The calling thread's heap, created or adopted on first use; NULL only when
  * metadata cannot be mapped. */
 hak_heap_t *hak_heap_get(void);
@@ -583,11 +592,8 @@ static inline void hak_free_inline(void *p)
 	if (HAK_LIKELY(seg->owner == hak_tls.heap)) {
 		HAK_DEBUG_STAT_INC(free_local_fast);
 		hak_slab_t *s = hak_slab_of(seg, p);
-		*(void **)p = s->free;
-		s->free = p;
 		hak_tls.frees[s->cls]++;
-		if (HAK_UNLIKELY(--s->used == 0 || s->full))
-			hak_slab_local_slow(s);
+		hak_slab_push_local(s, p);
 		return;
 	}
 	hak_free_slow(p);

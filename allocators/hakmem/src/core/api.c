@@ -162,7 +162,7 @@ HAK_API void *hak_realloc(void *ptr, size_t size)
 		 * builders): room up to the next power of two, which costs
 		 * address space (pages never touched stay unmapped) where every
 		 * further move would copy the whole block */
-		n = realloc_room_alloc((size_t)1 << (64 - __builtin_clzll(size - 1)));
+		n = realloc_room_alloc(hak_pow2_up(size));
 	}
 	if (!n)
 		n = hak_malloc(size);
@@ -193,9 +193,7 @@ static void *aligned_alloc_impl(size_t align, size_t size)
 		return hak_malloc(size);
 	size_t n = size > align ? size : align;
 	if (n <= HAK_SMALL_MAX) {
-		if (n & (n - 1))
-			n = (size_t)1 << (64 - __builtin_clzll(n));
-		return hak_malloc(n);
+		return hak_malloc(hak_pow2_up(n));
 	}
 	if (align <= HAK_SPAN_HDR)
 		return hak_malloc(size);
@@ -224,7 +222,7 @@ HAK_API void *hak_memalign(size_t alignment, size_t size)
 			errno = EINVAL;
 			return NULL;
 		}
-		alignment = (size_t)1 << (64 - __builtin_clzll(alignment));
+		alignment = hak_pow2_up(alignment);
 	}
 	return aligned_alloc_impl(alignment ? alignment : 1, size);
 }

@@ -48,4 +48,10 @@ static inline size_t hak_align_up(size_t x, size_t a)
 	return (x + a - 1) & ~(a - 1);
 }
 
+/* The smallest power of two >= x, for 2 <= x <= 2^63. */
+static inline size_t hak_pow2_up(size_t x)
+{
+	return (size_t)1 << (64 - __builtin_clzll(x - 1));
+}
+
 #endif /* HAK_CORE_OS_H */

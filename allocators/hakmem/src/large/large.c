@@ -506,9 +506,13 @@ static void *span_regrow_in_map(hak_seg_t *span, int32_t cls, size_t usable)
 	return (uint8_t *)span + HAK_SPAN_HDR;
 }
 
+/* Bytes: a realloc beyond grows by moving to a new block, so that the
+ * mapping-size arithmetic below cannot overflow. */
+#define SPAN_REGROW_MAX ((size_t)8 << 30)
+
 void *hak_span_realloc(hak_seg_t *span, size_t size)
 {
-	if (span->user_off != HAK_SPAN_HDR || size > HAK_L25_MAX * (size_t)1024)
+	if (span->user_off != HAK_SPAN_HDR || size > SPAN_REGROW_MAX)
 		return NULL;
 	bool to_large = size >= hak_learn_large_threshold() || size > HAK_L25_MAX;
 	size_t usable, new_map;
@@ -538,7 +542,7 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 		 * power of two (one mremap and one fill per doubling, not one
 		 * per 1/8 step: realloc_append 1.6 - 2.0x, realloc_big
 		 * 1.1 - 1.3x; peak RSS up to 1.11x, below mimalloc's) */
-		size_t room = (size_t)1 << (64 - __builtin_clzll(HAK_SPAN_HDR + size - 1));
+		size_t room = hak_pow2_up(HAK_SPAN_HDR + size);
 		if (room > new_map) {
 			new_map = room;
 			usable = new_map - HAK_SPAN_HDR;

@@ -512,12 +512,8 @@ static HAK_NOINLINE void mid_cache_flush(hak_slab_t *c, uint32_t keep)
 	*link = NULL;
 	while (b) {
 		void *next = *(void **)b;
-		hak_slab_t *s = hak_slab_of(hak_seg_of(b), b);
-		*(void **)b = s->free;
-		s->free = b;
 		c->used++;
-		if (--s->used == 0 || s->full)
-			hak_slab_local_slow(s);
+		hak_slab_push_local(hak_slab_of(hak_seg_of(b), b), b);
 		b = next;
 	}
 }
