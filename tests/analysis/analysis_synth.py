@@ -41,6 +41,13 @@ def row(workload: str, allocator: str, threads: int, rep: int, value: float, met
     return r
 
 
+def cell(workload: str, allocator: str, values, metric: str = "ops_per_sec", rss_kb: float = 1000.0,
+         status: str = "ok") -> list[dict]:
+    """One cell at 1 thread: a run per value, reps 0, 1, ... (hand-made tables)."""
+    return [row(workload, allocator, 1, i, v, metric, status=status, rss_kb=rss_kb)
+            for i, v in enumerate(values)]
+
+
 def matrix(workloads=(("larson", "ops_per_sec"), ("json", "ns_per_op")), threads=(1, 2), reps: int = 5,
            timing: bool = True) -> list[dict]:
     """A full small matrix with deterministic, slightly noisy values: each

@@ -16,8 +16,8 @@ def bar_rows(synth):
     too big in 'fat'; ns/op workload 'lat' where hakmem is faster (lower);
     a crashed run of hakmem in 'crash'."""
     rows = []
-    add = lambda w, a, vals, metric="ops_per_sec", rss=1000.0, status="ok": rows.extend(  # noqa: E731
-        synth.row(w, a, 1, i, v, metric, status=status, rss_kb=rss) for i, v in enumerate(vals))
+    def add(w, a, vals, metric="ops_per_sec", rss=1000.0, status="ok"):
+        rows.extend(synth.cell(w, a, vals, metric, rss, status))
     for w in ("ahead", "behind", "fat", "crash"):
         add(w, "mimalloc", [100, 100, 100])
         add(w, "jemalloc", [150, 150, 150] if w == "behind" else [90, 90, 90])

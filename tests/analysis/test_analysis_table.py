@@ -13,8 +13,8 @@ import table
 def hand_rows(synth):
     """Known values: see each line. 'w' reports ops/s, 'lat' ns/op."""
     rows = []
-    add = lambda w, a, vals, metric="ops_per_sec", rss=1000.0, status="ok": rows.extend(  # noqa: E731
-        synth.row(w, a, 1, i, v, metric, status=status, rss_kb=rss) for i, v in enumerate(vals))
+    def add(w, a, vals, metric="ops_per_sec", rss=1000.0, status="ok"):
+        rows.extend(synth.cell(w, a, vals, metric, rss, status))
     add("w", "mimalloc", [100, 101, 102, 103, 104])            # median 102, RSS 1000 (interval 1000-1000)
     add("w", "hakmem", [200, 201, 202, 203, 204], rss=500.0)   # 202/102, supported; RSS 0.5 supported
     add("w", "system", [99, 101, 103, 105, 107])               # 103/102 overlaps: not supported
