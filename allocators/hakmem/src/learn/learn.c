@@ -10,9 +10,18 @@
  * recomputes (try-lock: a thread that finds the lock taken only counts its
  * allocations and leaves).
  *
- * Measured outcome of a decision (the interval between two recomputations):
+ * A decision (one strategy in force) lasts from one recomputation until
+ * the threads have reported HAKMEM_LEARN_DECISION_MS of CPU time since,
+ * not one tick: a program of big buffers ticks every few dozen requests
+ * (a request's weight is its size), while a buffer lives through hundreds
+ * of them and keeps the tier it was placed in. With decisions of one tick,
+ * a stint of 16 covered a sixteenth of realloc_append's buffer lifetimes,
+ * so no strategy was ever measured on blocks it had placed, and 8 MiB,
+ * 6.5x faster pinned, measured level with 2 MiB (docs/LEARNING.md).
+ *
+ * Measured outcome of a decision:
  *   cost = ns of CPU time (user + system) all threads reported at their
- *          ticks in the interval / allocations of all threads in it
+ *          ticks in the decision / allocations of all threads in it
  *        + HAK_LEARN_MEM_NS_PER_MIB * MiB mapped by hakmem at its end.
  * Each thread reads its own CPU clock at its tick and adds what it used
  * since its last tick, with the 1,024 allocations it reports: the process
@@ -83,11 +92,12 @@ static struct {
 	uint64_t (*cpu_ns)(void); /* this thread's CPU time, for costs (tests inject theirs) */
 	uint64_t t0_ns;           /* hak_learn_init time */
 	uint64_t last_ns;         /* last recomputation */
-	uint64_t last_cpu_ns;     /* learn_cpu_ns at the last recomputation */
+	uint64_t last_cpu_ns;     /* learn_cpu_ns when the decision in progress began */
+	uint64_t decision_ns;     /* CPU time a decision lasts at least (HAKMEM_LEARN_DECISION_MS) */
 	uint64_t window_ns;       /* window length */
 	uint64_t window_start_ns;
 	uint64_t window_start_decisions; /* evo.decisions when the window began */
-	uint64_t last_ticks;             /* learn_ticks at the last recomputation */
+	uint64_t last_ticks;             /* learn_ticks when the decision in progress began */
 	int trace_fd;                    /* HAKMEM_LEARN_TRACE, or -1 */
 	hak_evo_t evo;
 	hak_cap_params_t capp;
@@ -287,6 +297,7 @@ void hak_learn_init(void)
 	L.t0_ns = L.last_ns = L.window_start_ns = now;
 	L.last_cpu_ns = atomic_load_explicit(&learn_cpu_ns, memory_order_relaxed);
 	L.window_ns = (uint64_t)c->learn_window_ms * 1000000ull;
+	L.decision_ns = (uint64_t)c->learn_decision_ms * 1000000ull;
 	L.on = c->learn;
 	L.evolve = L.on && HAK_EVOLUTION_COMPILED;
 	L.last_ticks = atomic_load_explicit(&learn_ticks, memory_order_relaxed);
@@ -391,27 +402,34 @@ static void learn_close_window(uint64_t now_ns)
 	}
 }
 
+/* End the decision in progress, which has used `cpu` - L.last_cpu_ns of
+ * CPU time, with its cost, and publish the strategy of the next one. */
+static void learn_decide(uint64_t cpu)
+{
+	uint64_t ticks = atomic_load_explicit(&learn_ticks, memory_order_relaxed);
+	uint64_t allocs = (ticks - L.last_ticks) * HAK_LEARN_TICK_ALLOCS;
+	double cost = -1.0;
+	if (allocs > 0 && cpu > L.last_cpu_ns)
+		cost = (double)(cpu - L.last_cpu_ns) / (double)allocs +
+		       HAK_LEARN_MEM_NS_PER_MIB * (double)hak_learn_mapped_bytes() / (1024.0 * 1024.0);
+	L.last_cpu_ns = cpu;
+	L.last_ticks = ticks;
+	int next = hak_evo_decide(&L.evo, cost);
+	atomic_store_explicit(&hak_learn_large_threshold_cached, hak_strategy_bytes[next],
+	                      memory_order_relaxed);
+}
+
 /* One recomputation; the caller holds learn_lock. */
 static void learn_tick_locked(void)
 {
 	uint64_t now = L.now_ns();
-	uint64_t ticks = atomic_load_explicit(&learn_ticks, memory_order_relaxed);
-	uint64_t allocs = (ticks - L.last_ticks) * HAK_LEARN_TICK_ALLOCS;
 	if (L.evolve) {
-		uint64_t cpu = atomic_load_explicit(&learn_cpu_ns, memory_order_relaxed);
-		double cost = -1.0;
-		if (allocs > 0 && cpu > L.last_cpu_ns)
-			cost = (double)(cpu - L.last_cpu_ns) / (double)allocs +
-			       HAK_LEARN_MEM_NS_PER_MIB * (double)hak_learn_mapped_bytes() /
-			           (1024.0 * 1024.0);
-		L.last_cpu_ns = cpu;
 		learn_drain_sizes();
-		int next = hak_evo_decide(&L.evo, cost);
-		atomic_store_explicit(&hak_learn_large_threshold_cached, hak_strategy_bytes[next],
-		                      memory_order_relaxed);
+		uint64_t cpu = atomic_load_explicit(&learn_cpu_ns, memory_order_relaxed);
+		if (cpu - L.last_cpu_ns >= L.decision_ns)
+			learn_decide(cpu);
 	}
 	L.last_ns = now;
-	L.last_ticks = ticks;
 	/* A window needs its time and, at low allocation rates, enough
 	 * decisions for every strategy to be explored (or a longer time). */
 	uint64_t age = now - L.window_start_ns;

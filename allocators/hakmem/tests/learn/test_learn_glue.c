@@ -12,6 +12,10 @@
  *                                     CPU time differs; must still freeze on 1 MiB
  *   test_learn_glue twothreads        two threads tick in turn, each with its own
  *                                     CPU clock: must freeze on 1 MiB
+ *   test_learn_glue lived MS          buffers that outlive many ticks, fast only
+ *                                     once all of them were placed under 8 MiB;
+ *                                     decisions of at least MS ms of CPU: must
+ *                                     freeze on 8 MiB
  *   test_learn_glue threads           concurrent ticks on the real clock
  *   test_learn_glue fork              fork while another thread recomputes:
  *                                     the child still learns
@@ -296,6 +300,49 @@ static int run_off(const char *trace, const char *stats)
 	return 0;
 }
 
+/* realloc_append in miniature: 16 buffers grow from 64 KiB to 8 MiB and
+ * each lives for SIM_LIFE_NS of CPU time, through dozens of ticks (a tick
+ * comes every 16 or so requests of such sizes). Under 8 MiB every buffer
+ * grows within resident cached mappings; under any lower threshold the
+ * buffers past it move and fault pages, and a buffer placed then keeps
+ * costing until it dies: a tick is fast only when no tick of the last
+ * lifetime ran under another strategy. */
+#define SIM_LIFE_NS     20000000ull /* a buffer's life, CPU time */
+#define SIM_FAST_TICK_NS 200000ull  /* a tick's work under 8 MiB, all settled */
+#define SIM_SLOW_TICK_NS 900000ull  /* ... otherwise */
+static int run_lived(long decision_ms)
+{
+	config_defaults();
+	hak_config.learn = true;
+	hak_config.learn_decision_ms = decision_ms;
+	hak_learn_set_clock(sim_clock);
+	hak_learn_init();
+	uint64_t rng = 99, other_ns = sim_ns; /* end of the last tick not under 8 MiB */
+	while (sim_ns < 121000000000ull) { /* two simulated minutes */
+		bool big = hak_learn_large_threshold() == (size_t)8 << 20;
+		uint64_t base = big && sim_ns - other_ns >= SIM_LIFE_NS ? SIM_FAST_TICK_NS
+		                                                        : SIM_SLOW_TICK_NS;
+		sim_ns += (uint64_t)((double)base * (0.95 + 0.1 * hak_rng_unit(&rng)));
+		if (!big)
+			other_ns = sim_ns;
+		for (int i = 0; i < 16; i++) /* room sizes of moved buffers */
+			hak_learn_note_size((size_t)(256 << 10) << (hak_rng_next(&rng) % 6));
+		hak_learn_tick();
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	hak_learn_write_json(f);
+	fclose(f);
+	printf("lived: decisions of %ld ms, threshold %zu\n", decision_ms,
+	       hak_learn_large_threshold());
+	CHECK(strstr(text, "\"state\": \"FROZEN\", \"strategy\": 8388608") != NULL,
+	      "buffers living %llu ms: not frozen on 8 MiB with decisions of %ld ms: %.120s",
+	      SIM_LIFE_NS / 1000000ull, decision_ms, text);
+	free(text);
+	return 0;
+}
+
 /* fork() by one thread while another recomputes (it holds the lock): the
  * child, which has no copy of that thread, must still learn on its ticks. */
 static _Atomic int holder_inside, forked;
@@ -399,13 +446,17 @@ int main(int argc, char **argv)
 		run_loaded();
 	else if (argc == 2 && !strcmp(argv[1], "twothreads"))
 		run_twothreads();
+	else if (argc == 3 && !strcmp(argv[1], "lived"))
+		run_lived(atol(argv[2]));
 	else if (argc == 2 && !strcmp(argv[1], "threads"))
 		run_threads();
 	else if (argc == 2 && !strcmp(argv[1], "fork"))
 		run_fork();
 	else {
-		fprintf(stderr, "usage: %s on|off TRACE STATS, or %s loaded|twothreads|threads|fork\n", argv[0],
-		        argv[0]);
+		fprintf(stderr,
+		        "usage: %s on|off TRACE STATS, or %s loaded|twothreads|threads|fork, or %s "
+		        "lived MS\n",
+		        argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	return test_finish("test_learn_glue");
