@@ -14,9 +14,18 @@
  * a decision's cost is partly that of the blocks of the decisions before
  * it. So exploration (and the canary) runs in stints of `stint` decisions
  * on one strategy, and a decision is measured only once its strategy has
- * held for `settle` decisions; the share of decisions explored stays
- * epsilon (canary_share), since a stint starts with the probability that
- * gives that share.
+ * held for `settle` decisions.
+ *
+ * The share of decisions explored is a budget, not only an average: every
+ * decision earns epsilon (canary_share) of a decision's credit, every
+ * decision off the leader spends one, and a stint begins (at a leader
+ * decision, on a coin toss, so that stints do not fall in step with a
+ * program's phases) only when the credit covers the whole stint. The
+ * credit holds at most one stint, so stints never come back to back.
+ * A run too short to earn one stint explores nothing, so a program whose
+ * default is right never pays more than epsilon of its time for the
+ * learner's curiosity; and the first stint comes as soon as it is earned,
+ * not after a random wait that a run of ten seconds may not have.
  *
  * Owns: the state machine and its ratings. Does not own: measurement,
  * clock, locking, publishing the threshold (learn.c).
@@ -71,8 +80,8 @@ void hak_evo_params_default(hak_evo_params_t *p)
 {
 	p->epsilon = 0.10;
 	p->canary_share = 0.05;
-	p->stint = 16;
-	p->settle = 8;
+	p->stint = 32;
+	p->settle = 24;
 	p->cutoff = 2.0;
 	p->k = 32.0;
 	p->margin = 0.03;
@@ -95,6 +104,11 @@ const char *hak_evo_state_name(hak_evo_state_t s)
 		return "FROZEN";
 	}
 	return "?";
+}
+
+static double evo_stint_len(const hak_evo_t *e)
+{
+	return e->prm.stint ? (double)e->prm.stint : 1.0;
 }
 
 static void evo_new_window(hak_evo_t *e)
@@ -126,6 +140,7 @@ void hak_evo_init(hak_evo_t *e, const hak_evo_params_t *p, int start, uint64_t s
 	e->ref50 = e->ref90 = 0.0;
 	e->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
 	e->decisions = e->windows = 0;
+	e->credit = 0.0;
 	evo_new_window(e);
 }
 
@@ -135,15 +150,6 @@ void hak_evo_note_size(hak_evo_t *e, double bytes)
 	hak_p2_add(&e->w90, bytes);
 	if (bytes >= (double)hak_strategy_bytes[0])
 		e->relevant++;
-}
-
-/* Probability per leader decision of starting a stint so that stints take
- * `share` of all decisions: leader runs of mean L = 1/p and stints of S
- * give S / (L + S) = share. */
-static double evo_stint_start(const hak_evo_params_t *p, double share)
-{
-	double s = p->stint ? (double)p->stint : 1.0;
-	return share >= 1.0 ? 1.0 : share / (s * (1.0 - share));
 }
 
 /* Has explored strategy a cost more than cutoff x the leader's this
@@ -183,6 +189,13 @@ int hak_evo_decide(hak_evo_t *e, double cost)
 		}
 	}
 	e->decisions++;
+	double earn = e->state == HAK_EVO_LEARN    ? e->prm.epsilon
+	              : e->state == HAK_EVO_CANARY ? e->prm.canary_share
+	                                           : 0.0;
+	e->credit += earn;
+	if (e->credit > evo_stint_len(e))
+		e->credit = evo_stint_len(e);
+	bool earned = e->credit >= evo_stint_len(e) && hak_rng_unit(&e->rng) < 0.5;
 	int next = e->leader;
 	int other = e->state == HAK_EVO_CANARY ? e->candidate : e->explore;
 	if (e->state == HAK_EVO_FROZEN) {
@@ -194,17 +207,19 @@ int hak_evo_decide(hak_evo_t *e, double cost)
 		/* Explore: the other strategies in turn, so each one plays
 		 * every few windows even when decisions are few. */
 		int s = evo_next_explore(e);
-		if (s >= 0 && hak_rng_unit(&e->rng) < evo_stint_start(&e->prm, e->prm.epsilon)) {
+		if (s >= 0 && earned) {
 			e->explore = s;
 			next = s;
 			e->stint_left = e->prm.stint ? e->prm.stint - 1 : 0;
 		}
-	} else if (hak_rng_unit(&e->rng) < evo_stint_start(&e->prm, e->prm.canary_share)) {
+	} else if (earned) {
 		next = e->candidate; /* CANARY */
 		e->stint_left = e->prm.stint ? e->prm.stint - 1 : 0;
 	}
 	e->run = next == e->active ? e->run + 1 : 1;
 	e->active = next;
+	if (next != e->leader)
+		e->credit -= 1.0;
 	return next;
 }
 
@@ -263,6 +278,7 @@ static void evo_enter(hak_evo_t *e, hak_evo_state_t s, const char *why, hak_evo_
 	e->streak = 0;
 	e->stint_left = 0; /* a stint belongs to the state that began it */
 	e->shifted = 0;
+	e->credit = 0.0; /* each state's share is earned from its start */
 	ev->reason = why;
 }
 

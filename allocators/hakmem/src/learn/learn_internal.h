@@ -112,8 +112,8 @@ typedef enum {
 } hak_evo_state_t;
 
 typedef struct {
-	double epsilon;           /* LEARN: share of decisions explored (0.10), in turn */
-	double canary_share;      /* CANARY: share of decisions to candidate (0.05) */
+	double epsilon;           /* LEARN: most decisions explored (0.10), in turn */
+	double canary_share;      /* CANARY: most decisions to the candidate (0.05) */
 	unsigned stint;           /* decisions an exploration (or canary) holds its strategy */
 	unsigned settle;          /* decisions after a switch whose cost is not measured */
 	double cutoff;            /* LEARN: explored mean cost above cutoff x the leader's: not
@@ -163,6 +163,7 @@ typedef struct {
 	uint64_t rng;        /* xorshift state */
 	uint64_t decisions;  /* total */
 	uint64_t windows;    /* total */
+	double credit;       /* decisions off the leader earned and not spent (at most a stint) */
 } hak_evo_t;
 
 void hak_evo_init(hak_evo_t *e, const hak_evo_params_t *p, int start, uint64_t seed);

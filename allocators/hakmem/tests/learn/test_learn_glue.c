@@ -301,13 +301,14 @@ static int run_off(const char *trace, const char *stats)
 }
 
 /* realloc_append in miniature: 16 buffers grow from 64 KiB to 8 MiB and
- * each lives for SIM_LIFE_NS of CPU time, through dozens of ticks (a tick
- * comes every 16 or so requests of such sizes). Under 8 MiB every buffer
- * grows within resident cached mappings; under any lower threshold the
- * buffers past it move and fault pages, and a buffer placed then keeps
- * costing until it dies: a tick is fast only when no tick of the last
- * lifetime ran under another strategy. */
-#define SIM_LIFE_NS     20000000ull /* a buffer's life, CPU time */
+ * live through hundreds of ticks (a tick comes every 16 or so requests of
+ * such sizes). Under 8 MiB every buffer grows within resident cached
+ * mappings; under any lower threshold the buffers past it move and fault
+ * pages, and the buffers and cached mappings placed then keep costing
+ * until they are gone: a tick is fast only when no tick of the last
+ * SIM_LIFE_NS ran under another strategy (on realloc_append the switch
+ * from 2 to 8 MiB took 100 - 220 ms of CPU time to reach 8 MiB's cost). */
+#define SIM_LIFE_NS     150000000ull /* CPU time until a switch to 8 MiB pays */
 #define SIM_FAST_TICK_NS 200000ull  /* a tick's work under 8 MiB, all settled */
 #define SIM_SLOW_TICK_NS 900000ull  /* ... otherwise */
 static int run_lived(long decision_ms)
