@@ -161,14 +161,36 @@ static bool evo_past_cutoff(const hak_evo_t *e, int a)
 	       e->cost_sum[a] * e->n[l] > e->prm.cutoff * e->cost_sum[l] * e->n[a];
 }
 
-/* The next strategy to explore in turn: not the leader, not one that lost
- * this window; -1 when none is left. */
+/* The strategies other than the leader, nearest first (one step up, one
+ * down, two up, ...): a threshold's effect comes from the sizes it moves
+ * between tiers, and a neighbour moves the fewest, so it is the likeliest
+ * small gain and the cheapest loss; the far ones still come in turn. */
+static int evo_explore_order(int leader, int order[HAK_STRAT_COUNT])
+{
+	int n = 0;
+	for (int d = 1; d < HAK_STRAT_COUNT; d++) {
+		if (leader + d < HAK_STRAT_COUNT)
+			order[n++] = leader + d;
+		if (leader - d >= 0)
+			order[n++] = leader - d;
+	}
+	return n;
+}
+
+/* The next strategy to explore in turn (after the one explored last, in
+ * the leader's order): not the leader, not one that lost this window; -1
+ * when none is left. */
 static int evo_next_explore(const hak_evo_t *e)
 {
-	int s = e->explore;
-	for (int k = 0; k < HAK_STRAT_COUNT; k++) {
-		s = (s + 1) % HAK_STRAT_COUNT;
-		if (s != e->leader && !e->lost[s])
+	int order[HAK_STRAT_COUNT];
+	int n = evo_explore_order(e->leader, order);
+	int at = -1;
+	for (int i = 0; i < n; i++)
+		if (order[i] == e->explore)
+			at = i;
+	for (int k = 1; k <= n; k++) {
+		int s = order[(at + k) % n];
+		if (!e->lost[s])
 			return s;
 	}
 	return -1;
@@ -204,8 +226,8 @@ int hak_evo_decide(hak_evo_t *e, double cost)
 		e->stint_left--;
 		next = other;
 	} else if (e->state == HAK_EVO_LEARN) {
-		/* Explore: the other strategies in turn, so each one plays
-		 * every few windows even when decisions are few. */
+		/* Explore: the other strategies in turn, nearest first, so
+		 * each one plays every few windows even when decisions are few. */
 		int s = evo_next_explore(e);
 		if (s >= 0 && earned) {
 			e->explore = s;
