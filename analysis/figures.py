@@ -343,8 +343,17 @@ def fig_learner(ctx: Context) -> FigureResult:
     _learn_panel(axes[3], trace, "state", "learner state", categories=LEARN_STATES)
     for ax in axes:  # one time axis for the four panels
         ax.set_xlim(min(0.0, float(trace["t"].min())), max(float(trace["t"].max()), 1e-3))
-    more = f" (of {len(traces)} traces: one that froze, with the most windows)" if len(traces) > 1 else ""
-    return plotstyle.finish(fig, f"hakmem learner over time: {path.name}{more}", ctx.caption)
+    return plotstyle.finish(fig, f"hakmem learner over time: {path.name}{_trace_choice(trace, len(traces))}",
+                            ctx.caption)
+
+
+def _trace_choice(trace: pd.DataFrame, n: int) -> str:
+    """Why this trace of n was drawn, as _trace_rank chose it (it says
+    "froze" only of a trace that did: none may have)."""
+    if n <= 1:
+        return ""
+    why = "one that froze," if _trace_rank(trace)[0] else "none froze; the one"
+    return f" (of {n} traces: {why} with the most windows)"
 
 
 FIGURES: list[tuple[str, Callable[[Context], FigureResult]]] = [

@@ -141,3 +141,13 @@ def test_learn_trace_with_direct_fields(tmp_path):
     assert trace["cap"].isna().tolist() == [True, False] and trace["cap"].iloc[1] == 32
     assert trace["state"].iloc[0] == "LEARN" and trace["state"].isna().tolist() == [False, True]
     assert figures.fmt_strategy(2097152) == "2 MiB" and figures.fmt_strategy("x") == "x"
+
+
+def test_learner_caption_says_froze_only_of_a_trace_that_did():
+    """The figure used to call its trace "one that froze" whenever it chose
+    among several, also when none had reached FROZEN."""
+    learning = pd.DataFrame({"event": ["window", "window"], "state": ["LEARN", "CANARY"]})
+    frozen = pd.DataFrame({"event": ["window", "state"], "state": ["CANARY", "FROZEN"]})
+    assert figures._trace_choice(learning, 5) == " (of 5 traces: none froze; the one with the most windows)"
+    assert figures._trace_choice(frozen, 5) == " (of 5 traces: one that froze, with the most windows)"
+    assert figures._trace_choice(frozen, 1) == ""
