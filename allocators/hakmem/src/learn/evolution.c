@@ -106,6 +106,7 @@ const char *hak_evo_state_name(hak_evo_state_t s)
 	return "?";
 }
 
+/* Decisions in a stint (a stint of 0 means one decision). */
 static double evo_stint_len(const hak_evo_t *e)
 {
 	return e->prm.stint ? (double)e->prm.stint : 1.0;
@@ -232,11 +233,11 @@ int hak_evo_decide(hak_evo_t *e, double cost)
 		if (s >= 0 && earned) {
 			e->explore = s;
 			next = s;
-			e->stint_left = e->prm.stint ? e->prm.stint - 1 : 0;
+			e->stint_left = (unsigned)evo_stint_len(e) - 1;
 		}
 	} else if (earned) {
 		next = e->candidate; /* CANARY */
-		e->stint_left = e->prm.stint ? e->prm.stint - 1 : 0;
+		e->stint_left = (unsigned)evo_stint_len(e) - 1;
 	}
 	e->run = next == e->active ? e->run + 1 : 1;
 	e->active = next;

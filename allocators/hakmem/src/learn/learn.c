@@ -91,7 +91,6 @@ static struct {
 	uint64_t (*now_ns)(void); /* the clock (tests inject theirs) */
 	uint64_t (*cpu_ns)(void); /* this thread's CPU time, for costs (tests inject theirs) */
 	uint64_t t0_ns;           /* hak_learn_init time */
-	uint64_t last_ns;         /* last recomputation */
 	uint64_t last_cpu_ns;     /* learn_cpu_ns when the decision in progress began */
 	uint64_t decision_ns;     /* CPU time a decision lasts at least (HAKMEM_LEARN_DECISION_MS) */
 	uint64_t window_ns;       /* window length */
@@ -294,7 +293,7 @@ void hak_learn_init(void)
 {
 	const hak_config_t *c = &hak_config;
 	uint64_t now = L.now_ns();
-	L.t0_ns = L.last_ns = L.window_start_ns = now;
+	L.t0_ns = L.window_start_ns = now;
 	L.last_cpu_ns = atomic_load_explicit(&learn_cpu_ns, memory_order_relaxed);
 	L.window_ns = (uint64_t)c->learn_window_ms * 1000000ull;
 	L.decision_ns = (uint64_t)c->learn_decision_ms * 1000000ull;
@@ -433,7 +432,6 @@ static void learn_tick_locked(void)
 		if (cpu - L.last_cpu_ns >= L.decision_ns)
 			learn_decide(cpu);
 	}
-	L.last_ns = now;
 	/* A window needs its time and, at low allocation rates, enough
 	 * decisions for every strategy to be explored (or a longer time). */
 	uint64_t age = now - L.window_start_ns;
