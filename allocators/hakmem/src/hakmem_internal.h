@@ -426,9 +426,10 @@ void hak_large_free(hak_seg_t *span);
  * 2 MiB on steps of 1/8 of the power of two below (whale reuse). */
 size_t hak_large_map_size(size_t n);
 /* Whale cache (Large spans and L2.5 spans of classes from 1 MiB on: "whale
- * spans"): a cached mapping made to hold `need` bytes (header included;
- * grown ones map `map_size`), counted live from now on; NULL when nothing
- * is cached (the caller maps anew and calls hak_whale_note_live).
+ * spans"): a cached mapping made to hold `need` bytes (header included; a
+ * larger one may keep up to 3 MiB more, a grown one maps `need`), counted
+ * live from now on; NULL when nothing is cached (the caller maps anew,
+ * `map_size` bytes, and calls hak_whale_note_live; `map_size` is not used).
  * Thread-safe. */
 hak_seg_t *hak_whale_get(size_t need, size_t map_size);
 /* hak_whale_get for room to grow in: a cached mapping of `need` bytes or

@@ -9,45 +9,10 @@
  * bytes into their page (HAK_SPAN_HDR).
  */
 #include <pthread.h>
-#include <sys/resource.h>
 
-#include "hakmem_internal.h"
-#include "hak_test.h"
+#include "whale_test.h"
 
-#define MB ((size_t)1 << 20)
 #define KB_ ((size_t)1 << 10)
-
-/* Page faults are the measure of reuse, except under a sanitizer (its
- * shadow memory faults in too). */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FEW_FAULTS(f, pages) ((void)(f), (void)(pages), 1)
-#else
-#define FEW_FAULTS(f, pages) ((f) < (long)(pages) / 8)
-#endif
-
-static long faults(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
-}
-
-/* Write one byte per page; returns the page faults it took. */
-static long touch(void *p, size_t n)
-{
-	long f0 = faults();
-	for (size_t off = 0; off < n; off += 4096)
-		((volatile char *)p)[off] = 1;
-	return faults() - f0;
-}
-
-static void check_bound(void)
-{
-	int64_t live, cached, peak;
-	hak_whale_usage(&live, &cached, &peak);
-	CHECK(live >= 0 && cached >= 0);
-	CHECK(live + cached <= peak);
-}
 
 static void test_other_sizes_reuse_pages(void)
 {

@@ -10,10 +10,12 @@
  *
  * The whale cache keeps freed mappings of the Large tier and of the L2.5
  * classes from 1 MiB on ("whale spans") and serves any later request from
- * any of them: one of the right size as it is, a larger one trimmed (its
- * tail unmapped), a smaller one grown (mremap: its resident pages stay, only
- * the added tail is fresh), so freed pages are reused instead of faulted in
- * again. What it keeps is bounded by the program's own use of whale spans:
+ * any of them: one of the right size as it is, a larger one split (its
+ * tail from the next 2 MiB boundary cached apart), a smaller one grown to
+ * the request (mremap: its resident pages stay, the added tail is filled
+ * with the pages of other cached mappings), so freed pages are reused
+ * instead of faulted in again. What it keeps is bounded by the program's
+ * own use of whale spans:
  *   - live + cached bytes never exceed the peak of live bytes seen so far
  *     (keeping a mapping never raises the peak resident size beyond what
  *     the program already needed), and
@@ -196,17 +198,29 @@ static hak_seg_t *whale_array_take(size_t map_size)
 	return s;
 }
 
-/* Keep span (cached, taken from nowhere) in the array; the oldest entry
- * goes when the array is full. */
+/* Keep span (cached, taken from nowhere) in the array. When the array is
+ * full, the smallest of its entries and span goes: the fewest resident
+ * pages lost (evicting the oldest threw away a 40 MiB mapping to keep a
+ * 1 MiB tail; large --ops 300: 217 MiB unmapped so, and faulted in again). */
 static void whale_array_put(hak_seg_t *span)
 {
 	hak_seg_t *evict = NULL;
 	hak_lock(&whale_lock);
 	if (whale_n >= (unsigned)hak_config.whale_cache) {
-		evict = whale[0];
-		whale_array_remove(0);
+		unsigned si = 0;
+		for (unsigned i = 1; i < whale_n; i++)
+			if (whale[i]->map_size < whale[si]->map_size)
+				si = i;
+		if (whale_n > 0 && whale[si]->map_size < span->map_size) {
+			evict = whale[si];
+			whale_array_remove(si);
+		} else {
+			evict = span;
+			span = NULL;
+		}
 	}
-	whale_array_push(span);
+	if (span)
+		whale_array_push(span);
 	hak_unlock(&whale_lock);
 	if (evict) {
 		HAK_STAT_INC(whale_evictions);
@@ -244,8 +258,10 @@ static bool whale_serves(size_t have, size_t need, bool keep)
 
 /* Span (taken) maps more than whale_fits allows for `need` bytes: its tail
  * from the next 2 MiB boundary on, if 1 MiB or more, becomes a cached span
- * of its own (its pages stay resident for later requests); the rest of the
- * excess is unmapped unless whale_fits keeps it. */
+ * of its own (its pages stay resident for later requests). The rest of the
+ * excess (under 3 MiB: no span can start within it) stays with the block,
+ * resident, and comes back with it: unmapping it made the next growth
+ * fault the same pages in again (large: 8.4 MiB per default run). */
 static void whale_split(hak_seg_t *span, size_t need)
 {
 	size_t have = span->map_size;
@@ -253,13 +269,8 @@ static void whale_split(hak_seg_t *span, size_t need)
 	if (cut < have && have - cut >= WHALE_L25_MIN) {
 		hak_seg_t *tail = (hak_seg_t *)((uint8_t *)span + cut);
 		whale_array_put(span_init(tail, have - cut, HAK_SPAN_HDR, false));
-		have = cut;
+		span->map_size = cut;
 	}
-	if (!whale_fits(have, need)) {
-		hak_os_unmap((uint8_t *)span + need, have - need);
-		have = need;
-	}
-	span->map_size = have;
 }
 
 /* The range [from, to) of span is fresh address space: move the pages of
@@ -290,12 +301,15 @@ static void whale_fill(hak_seg_t *span, size_t from, size_t to)
 	}
 }
 
-/* Make `span` (cached, taken) serve `need` bytes: split off or unmap its
- * excess (unless `keep`), or grow it to map_size bytes (in place, else
- * moved with its pages) and fill the growth up to `need` with the pages of
- * other cached spans. The span, possibly moved; NULL when growing failed
+/* Make `span` (cached, taken) serve `need` bytes: split off its excess
+ * (unless `keep`), or grow it to `need` bytes (in place, else moved with
+ * its pages) and fill the growth with the pages of other cached spans.
+ * To `need`, not to the 1/8 step of a fresh mapping (hak_large_map_size):
+ * the step's untouched tail counted as live bytes, and the bound then
+ * evicted resident cached pages for it (large: 21 MiB per default run,
+ * faulted in again). The span, possibly moved; NULL when growing failed
  * (span unmapped). */
-static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, size_t map_size, bool keep)
+static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, bool keep)
 {
 	size_t have = span->map_size;
 	if (have >= need) {
@@ -303,15 +317,15 @@ static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, size_t map_size, bool 
 			whale_split(span, need);
 		return span;
 	}
-	if (hak_os_grow_in_place(span, have, map_size) != 0) {
-		hak_seg_t *moved = hak_os_move(span, have, map_size, HAK_SEG_SIZE);
+	if (hak_os_grow_in_place(span, have, need) != 0) {
+		hak_seg_t *moved = hak_os_move(span, have, need, HAK_SEG_SIZE);
 		if (!moved) {
 			hak_span_unmap(span);
 			return NULL;
 		}
 		span = moved;
 	}
-	span->map_size = map_size;
+	span->map_size = need;
 	whale_fill(span, have, need);
 	return span;
 }
@@ -367,7 +381,7 @@ static void whale_decay(void)
 }
 
 /* hak_whale_get; `keep`: a span larger than `need` serves as it is. */
-static hak_seg_t *whale_get(size_t need, size_t map_size, bool keep)
+static hak_seg_t *whale_get(size_t need, bool keep)
 {
 	if (hak_config.whale_cache == 0)
 		return NULL;
@@ -393,7 +407,7 @@ static hak_seg_t *whale_get(size_t need, size_t map_size, bool keep)
 		span = whale_take_any(need);
 	if (span) {
 		size_t before = span->map_size;
-		span = whale_fit(span, need, map_size, keep);
+		span = whale_fit(span, need, keep);
 		if (span) {
 			hak_whale_note_live((int64_t)span->map_size);
 			if (span->map_size > before)
@@ -407,12 +421,13 @@ static hak_seg_t *whale_get(size_t need, size_t map_size, bool keep)
 
 hak_seg_t *hak_whale_get(size_t need, size_t map_size)
 {
-	return whale_get(need, map_size, false);
+	(void)map_size; /* what a fresh mapping would map; a cached one grows to need */
+	return whale_get(need, false);
 }
 
 hak_seg_t *hak_whale_get_room(size_t need)
 {
-	return whale_get(need, need, true);
+	return whale_get(need, true);
 }
 
 void hak_whale_put(hak_seg_t *span)
