@@ -80,7 +80,7 @@ HAKMEM_TEST_BIN := $(patsubst $(HAKMEM_DIR)/tests/%.c,$(BUILD)/hakmem-tests/%,$(
 HAKMEM_TEST_CFLAGS := -std=gnu11 -O1 -g -pthread -Wall -Wextra -Wno-alloc-size-larger-than -fno-builtin-malloc -fno-builtin-free \
 	-fno-builtin-calloc -fno-builtin-realloc
 
-$(BUILD)/hakmem-tests/%: $(HAKMEM_DIR)/tests/%.c $(HAKMEM_DIR)/tests/hak_test.h $(BUILD)/lib/libhakmem_debug.a
+$(BUILD)/hakmem-tests/%: $(HAKMEM_DIR)/tests/%.c $(wildcard $(HAKMEM_DIR)/tests/*.h) $(BUILD)/lib/libhakmem_debug.a
 	@mkdir -p $(@D)
 	$(CC) $(HAKMEM_CPPFLAGS) $(HAKMEM_TEST_CFLAGS) -o $@ $< \
 		-Wl,--whole-archive $(BUILD)/lib/libhakmem_debug.a -Wl,--no-whole-archive -pthread
