@@ -308,6 +308,8 @@ struct hak_heap {
 	uint32_t ndirty[HAK_SEG_KINDS];     /* slabs on free_dirty */
 	uint64_t purge_check_ms;            /* next time dirty slabs are looked at, ms */
 	hak_seg_t *segs[HAK_SEG_KINDS];     /* SuperSlabs of this heap */
+	uint64_t mid_active_ms;             /* last Mid refill or cache flush, ms; 0 after
+					     * the caches were trimmed as idle (heap.c) */
 	/* Mid cache per class: the blocks the thread freed last, LIFO, from
 	 * any of its pages (free: the block list; used: HAK_MID_CACHE_BASE
 	 * minus the blocks held; fresh_left: the most it holds, blocks).

@@ -2,7 +2,9 @@
  * test_mid_cache.c - the Mid cache of src/tiny/heap.c: a local Mid free
  * goes to the heap's cache of its class, and the next allocation of the
  * class gets the block freed last whichever page holds it; the cache holds
- * at most its bound (blocks beyond go back to their pages); cached blocks
+ * at most its bound (blocks beyond go back to their pages), which is at
+ * least 32 blocks for every class, and a thread whose Mid use stopped for
+ * the purge delay empties its caches at its next refill; cached blocks
  * keep counting in their pages' `used`, so a page is not let go while its
  * blocks are cached, and an exiting thread empties its caches, so its
  * pages are let go. A remote free into a page with cached blocks is drained
@@ -12,6 +14,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "hakmem_internal.h"
 #include "hak_test.h"
@@ -101,6 +104,51 @@ static void test_bound(void)
 	printf("ok bound\n");
 }
 
+/* A class of 32 KiB caches at least 32 blocks (64 KiB of blocks would be
+ * 2): 32 frees in a row stay in the cache, and 32 allocations get them
+ * back newest first without taking a block from a page. */
+static void test_big_class_holds_32(void)
+{
+	enum { BIG = 32768, K = 32 };
+	void *b[K];
+	for (int i = 0; i < K; i++) {
+		CHECK((b[i] = malloc(BIG)) != NULL);
+		pat_fill(b[i], 64, (uint32_t)i);
+	}
+	hak_slab_t *c = cache_of(BIG);
+	uint32_t before = cached(c);
+	for (int i = 0; i < K; i++)
+		free(b[i]);
+	CHECK(cached(c) == before + K); /* no flush */
+	for (int i = K - 1; i >= 0; i--) {
+		void *p = malloc(BIG);
+		CHECK(p == b[i]);
+	}
+	CHECK(cached(c) == before);
+	for (int i = 0; i < K; i++)
+		free(b[i]);
+	printf("ok big_class_holds_32\n");
+}
+
+/* A thread that stopped using Mid sizes does not keep its cached blocks,
+ * which pin their pages: after the purge delay the next refill of any
+ * class empties the caches and gives the empty pages back. */
+static void test_idle_trim(void)
+{
+	enum { BIG = 32768, K = 32 };
+	void *b[K];
+	for (int i = 0; i < K; i++)
+		CHECK((b[i] = malloc(BIG)) != NULL);
+	for (int i = 0; i < K; i++)
+		free(b[i]);
+	hak_slab_t *c = cache_of(BIG);
+	CHECK(cached(c) >= K / 2);
+	usleep(3 * 20 * 1000); /* the purge delay (HAKMEM_PURGE_DELAY_MS 20) */
+	free(malloc(200));     /* a Tiny class nothing else here uses: a refill */
+	CHECK(cached(c) == 0);
+	printf("ok idle_trim\n");
+}
+
 /* --- a thread's caches are emptied when it exits ------------------------- */
 
 static hak_slab_t *exit_page;
@@ -187,6 +235,8 @@ int main(void)
 	test_layout();
 	test_lifo_across_pages();
 	test_bound();
+	test_big_class_holds_32();
+	test_idle_trim();
 	test_thread_exit_flushes();
 	test_remote_free_into_cached_page();
 	return 0;

@@ -40,9 +40,15 @@ static uint8_t *meta_cur, *meta_end; /* bump region for heap structs */
 #define META_CHUNK ((size_t)256 << 10) /* bytes of heap metadata mapped at once */
 /* Mid cache bound per class: this many bytes of blocks, at least
  * MID_CACHE_MIN blocks; when a free goes beyond it, all but the newest half
- * go back to their pages. */
+ * go back to their pages. The count of a class's cache walks up on its
+ * frees and down on its allocations, and every time it reaches the bound
+ * (a flush) or 0 (the next allocation takes the slow path to the page) the
+ * thread pays for it; from 4 KiB up 64 KiB held only 4 - 16 blocks, and on
+ * mid_mt (2 - 32 KiB) 9 % of allocations took the slow path and 4 % of
+ * frees flushed. At least 32 blocks: 0.4 % and 0.02 % (per thread at most
+ * 6.4 MiB of Mid blocks cached, a 32 KiB class 1 MiB of it). */
 #define MID_CACHE_BYTES (64u << 10)
-#define MID_CACHE_MIN 4u
+#define MID_CACHE_MIN 32u
 
 static hak_heap_t *heap_new_locked(void)
 {
@@ -402,6 +408,8 @@ void hak_counters_publish(void)
 	remote_counts_publish();
 }
 
+static void mid_caches_trim_idle(hak_heap_t *h);
+
 HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 {
 	hak_heap_t *h = hak_heap_get();
@@ -429,12 +437,15 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 			HAK_TIME_END(mid_refill, t);
 			HAK_STAT_INC(mid_refills);
 			hak_mid_note_miss(cls);
+			h->mid_active_ms = hak_os_now_ms();
 		}
 		if (!ok) {
 			errno = ENOMEM;
 			return NULL;
 		}
 		s = h->cur[cls];
+		if (h->mid_active_ms)
+			mid_caches_trim_idle(h);
 		hak_seg_purge_due(h);
 	} else if (hak_tls.cur[cls] == s) {
 		HAK_DEBUG_STAT_INC(refill_remote_drain);
@@ -534,8 +545,10 @@ static void mid_free(hak_seg_t *seg, void *p)
 		c->used--;
 		hak_tls.cur[cls] = c;
 		hak_tls.frees[cls]++;
-		if (HAK_UNLIKELY(mid_cache_count(c) > c->fresh_left))
+		if (HAK_UNLIKELY(mid_cache_count(c) > c->fresh_left)) {
+			h->mid_active_ms = hak_os_now_ms();
 			mid_cache_flush(c, c->fresh_left / 2);
+		}
 		return;
 	}
 	small_free_remote(seg, p);
@@ -546,6 +559,23 @@ static void mid_caches_flush(hak_heap_t *h)
 {
 	for (unsigned i = 0; i < HAK_MID_NCLS; i++)
 		mid_cache_flush(&h->mid_cache[i], 0);
+}
+
+/* A refill of any class found that the thread has neither refilled a Mid
+ * class nor flushed a Mid cache for the purge delay: its Mid use has
+ * stopped (or runs on its caches alone), and the blocks the caches still
+ * hold would pin their pages (one cached block holds a 256 KiB page; after
+ * random frees a cache's blocks lie on as many pages as it holds blocks).
+ * The caches go back to the pages and the thread's empty pages back to the
+ * OS at once; Mid activity starts the clock again. */
+static void mid_caches_trim_idle(hak_heap_t *h)
+{
+	uint64_t now = hak_os_now_ms();
+	if (now < h->mid_active_ms + (uint64_t)hak_config.purge_delay_ms)
+		return;
+	h->mid_active_ms = 0;
+	mid_caches_flush(h);
+	hak_seg_purge_all(h);
 }
 
 HAK_NOINLINE void hak_free_slow(void *p)
