@@ -276,6 +276,13 @@ typedef struct hak_tls {
 	hak_slab_t *cur[HAK_SMALL_NCLS]; /* slab allocating each class (or hak_empty_slab) */
 	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published */
 	uint64_t frees[HAK_SMALL_NCLS];  /* local frees per class, not yet published */
+	void *lifo[HAK_SMALL_NCLS];      /* Tiny: blocks this thread freed into its own heap,
+					  * per class, newest first (threaded through them;
+					  * still counted live in their slabs' `used`); Mid
+					  * entries stay NULL */
+	uint32_t lifo_room[HAK_TINY_NCLS]; /* HAK_TINY_LIFO_MAX minus the blocks on each Tiny
+					    * lifo; 1: full, the class's frees go to their
+					    * slabs (set when the thread gets its heap) */
 	hak_heap_t *heap;                /* this thread's heap, NULL before first use */
 	int32_t tick;                    /* allocations until the next learning tick */
 	uint8_t state;                   /* HAK_TLS_* */
@@ -307,6 +314,7 @@ struct hak_heap {
 	hak_slab_t *free_clean[HAK_SEG_KINDS]; /* free slabs, pages purged */
 	uint32_t ndirty[HAK_SEG_KINDS];     /* slabs on free_dirty */
 	uint64_t purge_check_ms;            /* next time dirty slabs are looked at, ms */
+	uint64_t release_ms;                /* when the slabs released now went idle (0: now), ms */
 	hak_seg_t *segs[HAK_SEG_KINDS];     /* SuperSlabs of this heap */
 	uint64_t mid_active_ms;             /* last Mid refill or cache flush, ms; 0 after
 					     * the caches were trimmed as idle (heap.c) */
@@ -339,6 +347,30 @@ static inline void hak_partial_remove(hak_heap_t *h, unsigned cls, hak_slab_t *s
 	hak_slab_list_remove(&h->partial[cls], s);
 }
 
+/* Tiny lifos (hak_tls.lifo): a local Tiny free pushes the block onto its
+ * class's lifo and the allocation pops from there first, so the block freed
+ * last is the next one handed out, whichever slab holds it (larson, mixed:
+ * its lines are still cached, where a slab's own list handed out blocks
+ * freed long ago; L2 misses per larson op 4.01 -> 2.70, PERFORMANCE.md).
+ * A lifo holds fewer than HAK_TINY_LIFO_MAX blocks; the blocks on it count
+ * live in their slabs, so they hold them: the purge check empties the
+ * lifos (segment.c), and so does thread exit. */
+#define HAK_TINY_LIFO_MAX 256
+/* Send every block of Tiny class cls's lifo back to its slab (thread exit,
+ * the purge check, tests). Owner only. */
+void hak_tiny_lifo_flush(unsigned cls);
+/* The free fast path filled Tiny class cls's lifo: the block it pushed goes
+ * to its slab instead, and so does every further free of the class until
+ * an allocation makes room (the lifo keeps the blocks it has: a burst of
+ * frees costs what it cost without the lifo). Owner only. */
+void hak_tiny_lifo_full(unsigned cls);
+/* 1 while some Tiny lifo of the calling thread holds a block. */
+bool hak_tiny_lifos_held(void);
+/* Empty every Tiny lifo of the calling thread (heap h); the slabs this
+ * empties count as idle since `since_ms` (the purge check before: a lifo
+ * holds blocks only as long as its class's frees outnumber its
+ * allocations). Owner only. */
+void hak_tiny_lifos_flush_idle(hak_heap_t *h, uint64_t since_ms);
 /* Allocation slow path of small class cls (its slab has no free block):
  * drain remote frees, carve fresh blocks or switch slabs, pop. NULL with
  * errno ENOMEM when memory is exhausted. */
@@ -557,10 +589,11 @@ static inline void hak_tick(uint32_t n)
 void *hak_big_alloc(size_t size, uintptr_t site);
 
 /* Budget (objdump -d of malloc, release .so): size compare, table load, TLS
- * slab load, free-list head load and test, next load, store, used and
- * counter increments: 16 instructions to `ret` on a hit (one less in the
- * static library, which needs no GOT load for the TLS offset); no locks,
- * atomics or calls. */
+ * lifo head load and test, next load, store, lifo count and counter
+ * updates: 16 instructions to `ret` on a lifo hit (one less in the static
+ * library, which needs no GOT load for the TLS offset); the current slab's
+ * list (head load and test, next load, store, used and counter increments)
+ * when the lifo is empty; no locks, atomics or calls. */
 static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 {
 	if (HAK_LIKELY(size <= HAK_SMALL_MAX)) {
@@ -569,8 +602,15 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 			HAK_DEBUG_STAT_INC(malloc_zero);
 #endif
 		unsigned cls = hak_small_class(size);
+		void *p = hak_tls.lifo[cls];
+		if (HAK_LIKELY(p != NULL)) {
+			hak_tls.lifo[cls] = *(void **)p;
+			hak_tls.lifo_room[cls]++;
+			hak_tls.allocs[cls]++;
+			return p;
+		}
 		hak_slab_t *s = hak_tls.cur[cls];
-		void *p = s->free;
+		p = s->free;
 		if (HAK_LIKELY(p != NULL)) {
 			s->free = *(void **)p;
 			s->used++;
@@ -583,8 +623,10 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 }
 
 /* Budget (objdump -d of free, release .so): NULL test, mask, owner load and
- * compare with the TLS heap, slab index, push, counter, used decrement and
- * the empty/full tests: 25 instructions to `ret` on a local free. */
+ * compare with the TLS heap, slab index, class load, counter, push onto the
+ * class's lifo, lifo count and bound test: 25 instructions to `ret` on a
+ * local free. The block stays counted live in its slab while on the lifo,
+ * so the free touches neither the slab's list nor `used`. */
 static inline void hak_free_inline(void *p)
 {
 	if (HAK_UNLIKELY(p == NULL)) {
@@ -594,9 +636,14 @@ static inline void hak_free_inline(void *p)
 	hak_seg_t *seg = hak_seg_of(p);
 	if (HAK_LIKELY(seg->owner == hak_tls.heap)) {
 		HAK_DEBUG_STAT_INC(free_local_fast);
-		hak_slab_t *s = hak_slab_of(seg, p);
-		hak_tls.frees[s->cls]++;
-		hak_slab_push_local(s, p);
+		/* owner is a heap only in Tiny SuperSlabs: the slab size is known */
+		hak_slab_t *s = &seg->slabs[((uintptr_t)p - (uintptr_t)seg) >> HAK_TINY_SLAB_SHIFT];
+		unsigned cls = s->cls;
+		hak_tls.frees[cls]++;
+		*(void **)p = hak_tls.lifo[cls];
+		hak_tls.lifo[cls] = p;
+		if (HAK_UNLIKELY(--hak_tls.lifo_room[cls] == 0))
+			hak_tiny_lifo_full(cls);
 		return;
 	}
 	hak_free_slow(p);

@@ -42,6 +42,7 @@ static void *fill_free_exit(void *arg)
 		CHECK(pat_check(b[i], 16, (uint32_t)i));
 		free(b[i]);
 	}
+	hak_tiny_lifo_flush(hak_small_class(BS)); /* the frees reach their slabs */
 	CHECK(hak_tls.heap->ndirty[HAK_SEG_TINY] >= SLABS - 1);
 	calls_at_exit = madvises();
 	return NULL;
@@ -67,6 +68,7 @@ static void test_busy_superslab_slab_by_slab(void)
 	hak_heap_t *h = hak_tls.heap;
 	for (int i = 0; i < N; i++)
 		free(b[i]);
+	hak_tiny_lifo_flush(hak_small_class(BS));
 	unsigned dirty = h->ndirty[HAK_SEG_TINY];
 	CHECK(dirty >= SLABS - 1);
 	uint64_t c0 = madvises();

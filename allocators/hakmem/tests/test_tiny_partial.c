@@ -4,7 +4,9 @@
  * gathered the most frees, not the one that has just had its first free
  * (which switched slabs every ~2 allocations on larson); and blocks keep
  * their contents across the switches (debug build: slab invariants are
- * checked on every change). The current slab's `used` carries a bias of
+ * checked on every change). The frees reach the slabs through
+ * hak_tiny_lifo_flush (a local free goes to the class's lifo first). The
+ * current slab's `used` carries a bias of
  * one, so a free that leaves it without live blocks stays on the fast path
  * and the slab stays current; the bias goes when the slab stops being
  * current.
@@ -42,8 +44,10 @@ static void test_refill_takes_oldest_partial(void)
 		free(blk[i]);
 		blk[i] = NULL;
 	}
+	hak_tiny_lifo_flush(hak_small_class(BS)); /* the frees reach their slabs */
 	free(blk[PER_SLAB]);
 	blk[PER_SLAB] = NULL;
+	hak_tiny_lifo_flush(hak_small_class(BS)); /* the frees reach their slabs */
 	/* the current slab (the last) has no free block: the refill switches */
 	void *p = malloc(BS);
 	CHECK(p);
@@ -66,6 +70,9 @@ static void test_current_slab_bias(void)
 	hak_slab_t *s = hak_slab_of(seg, p);
 	CHECK(s->where == SLAB_CUR && s->used == 2);
 	free(p);
+	/* the free went to the class's lifo: the block still counts in its slab */
+	CHECK(hak_tls.lifo[hak_small_class(200)] == p && s->used == 2);
+	hak_tiny_lifo_flush(hak_small_class(200));
 	CHECK(s->where == SLAB_CUR && s->used == 1); /* empty, still current */
 	void *q = malloc(200);
 	CHECK(q == p); /* the block just freed, from the same slab */

@@ -4,7 +4,7 @@
  * slab size and in the Mid policy of mid.c).
  *
  * Owns: thread heaps (creation, adoption of exited threads' heaps, orphaning
- * at thread exit), the Mid cache (a bounded LIFO of the blocks a thread
+ * at thread exit), the Tiny lifos' slow side (full, flushes), the Mid cache (a bounded LIFO of the blocks a thread
  * freed last, per Mid class, ahead of the pages), the allocation slow path (drain remote frees, carve fresh
  * blocks in batches, switch to a partial or new slab), slab state changes on
  * local frees (first free into a full slab, last block of a slab), remote
@@ -103,6 +103,8 @@ hak_heap_t *hak_heap_get(void)
 	h->tls = &hak_tls;
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		hak_tls.cur[c] = h->cur[c] ? h->cur[c] : &hak_empty_slab;
+	for (unsigned c = 0; c < HAK_TINY_NCLS; c++) /* every lifo is empty */
+		hak_tls.lifo_room[c] = HAK_TINY_LIFO_MAX;
 	hak_tls.heap = h;
 	hak_tls.state = HAK_TLS_LIVE;
 	hak_tls.tick = HAK_LEARN_TICK_ALLOCS;
@@ -623,6 +625,45 @@ static void heap_trim(hak_heap_t *h)
 	hak_seg_purge_all(h);
 }
 
+/* --- the Tiny lifos --------------------------------------------------------- */
+
+void hak_tiny_lifo_flush(unsigned cls)
+{
+	void *p = hak_tls.lifo[cls];
+	hak_tls.lifo[cls] = NULL;
+	hak_tls.lifo_room[cls] = HAK_TINY_LIFO_MAX;
+	while (p) {
+		void *next = *(void **)p;
+		hak_slab_push_local(hak_slab_of(hak_seg_of(p), p), p);
+		p = next;
+	}
+}
+
+HAK_NOINLINE void hak_tiny_lifo_full(unsigned cls)
+{
+	void *p = hak_tls.lifo[cls];
+	hak_tls.lifo[cls] = *(void **)p;
+	hak_tls.lifo_room[cls] = 1;
+	hak_slab_push_local(hak_slab_of(hak_seg_of(p), p), p);
+}
+
+bool hak_tiny_lifos_held(void)
+{
+	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
+		if (hak_tls.lifo[c])
+			return true;
+	return false;
+}
+
+void hak_tiny_lifos_flush_idle(hak_heap_t *h, uint64_t since_ms)
+{
+	HAK_ASSERT(h == hak_tls.heap);
+	h->release_ms = since_ms ? since_ms : 1;
+	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
+		hak_tiny_lifo_flush(c);
+	h->release_ms = 0;
+}
+
 void hak_thread_exit(void)
 {
 	hak_heap_t *h = hak_tls.heap;
@@ -632,6 +673,8 @@ void hak_thread_exit(void)
 		return;
 	}
 	heap_drain_remote(h);
+	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
+		hak_tiny_lifo_flush(c);
 	mid_caches_flush(h);
 	hak_l25_thread_flush();
 	hak_counters_publish();

@@ -192,7 +192,7 @@ static void seg_release(hak_heap_t *h, hak_seg_t *seg)
 		seg_purge_body(seg);
 		dirty = false;
 	}
-	seg_cache_put(seg, dirty, false, hak_os_now_ms());
+	seg_cache_put(seg, dirty, false, h->release_ms ? h->release_ms : hak_os_now_ms());
 }
 
 /* --- slabs --------------------------------------------------------------- */
@@ -306,13 +306,24 @@ void hak_seg_purge_due(hak_heap_t *h)
 {
 	bool cache_dirty = atomic_load_explicit(&seg_cache_dirty, memory_order_relaxed) != 0;
 	bool shared_dirty = hak_mid_shared_dirty();
-	if (!h->ndirty[HAK_SEG_TINY] && !h->ndirty[HAK_SEG_MID] && !cache_dirty && !shared_dirty)
+	if (!h->ndirty[HAK_SEG_TINY] && !h->ndirty[HAK_SEG_MID] && !cache_dirty && !shared_dirty &&
+	    !hak_tiny_lifos_held())
 		return;
 	uint64_t now = hak_os_now_ms();
 	if (now < h->purge_check_ms)
 		return;
 	uint64_t delay = (uint64_t)hak_config.purge_delay_ms;
-	h->purge_check_ms = now + (delay / 2 ? delay / 2 : 1);
+	uint64_t step = delay / 2 ? delay / 2 : 1;
+	uint64_t prev = h->purge_check_ms > step ? h->purge_check_ms - step : now;
+	h->purge_check_ms = now + step;
+	/* The lifos' blocks go back to their slabs at every check (the lifos of
+	 * classes in use refill at once): after a burst of frees that no
+	 * allocation of the class follows they would hold their slabs for good.
+	 * The slabs this empties count as idle since the check before. */
+	if (hak_tiny_lifos_held()) { /* may release slabs and cache SuperSlabs */
+		hak_tiny_lifos_flush_idle(h, prev < now ? prev : now);
+		cache_dirty = atomic_load_explicit(&seg_cache_dirty, memory_order_relaxed) != 0;
+	}
 	if (cache_dirty)
 		seg_cache_purge_due(now, delay);
 	if (shared_dirty)
@@ -336,7 +347,7 @@ void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 	s->cls = HAK_CLS_NONE;
 	s->free = NULL;
 	s->where = SLAB_FREE_DIRTY;
-	s->dirty_ms = hak_os_now_ms();
+	s->dirty_ms = h->release_ms ? h->release_ms : hak_os_now_ms();
 	hak_slab_list_push(&h->free_dirty[kind], s);
 	h->ndirty[kind]++;
 	if (--seg->used_slabs == 0) {
