@@ -467,8 +467,9 @@ size_t hak_large_map_size(size_t n);
  * Thread-safe. */
 hak_seg_t *hak_whale_get(size_t need, size_t map_size);
 /* hak_whale_get for room to grow in: a cached mapping of `need` bytes or
- * more, taken as it is (the smallest such; a smaller one grown to `need`).
- * Thread-safe. */
+ * more (the smallest such; a smaller one grown to `need`), taken as it is
+ * up to the 4 MiB boundary above `need` (its tail from there on stays
+ * cached). Thread-safe. */
 hak_seg_t *hak_whale_get_room(size_t need);
 /* A whale span is freed: cache it within the bound (live + cached <= peak
  * of live) or unmap it; cached bytes beyond live + HAKMEM_WHALE_CACHE_MB go
@@ -502,7 +503,8 @@ static inline void hak_span_set_block(hak_seg_t *span, size_t off, int32_t cls, 
 }
 /* Grow the block of `span` (user_off HAK_SPAN_HDR) to hold `size` bytes without
  * copying: an L2.5 block within its mapping (spare room, no system call);
- * a Large one in place, else by moving its pages (mremap). The new block
+ * a Large one, or an L2.5 block of a whale mapping becoming Large, in
+ * place, else by moving its pages (mremap). The new block
  * pointer, or NULL (span unchanged) when none of these works. */
 void *hak_span_realloc(hak_seg_t *span, size_t size);
 

@@ -11,8 +11,6 @@
  * Each case runs in a child process of its own, so that it starts with an
  * empty cache and a peak of zero.
  */
-#include <sys/wait.h>
-
 #include "hakmem.h"
 #include "whale_test.h"
 
@@ -90,22 +88,6 @@ static void case_full_array_drops_smallest(void)
 		free(s[i]);
 	check_bound();
 	free(malloc_reused(40 * MB, "full array"));
-}
-
-static void run_case(void (*fn)(void), const char *name)
-{
-	fflush(stdout);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		fn();
-		fflush(stdout);
-		_exit(0);
-	}
-	int st = 0;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	printf("ok %s\n", name);
 }
 
 int main(void)

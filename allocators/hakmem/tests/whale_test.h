@@ -1,12 +1,15 @@
 /*
  * whale_test.h - what the whale cache's tests (test_whale.c,
- * test_whale_keep.c) share: page faults as the measure of reuse, a touch
- * that counts them, and the cache's bound (live + cached <= peak).
+ * test_whale_keep.c, test_whale_room.c) share: page faults as the measure
+ * of reuse, a touch that counts them, the cache's bound (live + cached <=
+ * peak), and a case run in a child process of its own.
  */
 #ifndef WHALE_TEST_H
 #define WHALE_TEST_H
 
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hakmem_internal.h"
 #include "hak_test.h"
@@ -58,6 +61,24 @@ static inline char *malloc_reused(size_t n, const char *what)
 	CHECK(FEW_FAULTS(f, n / 4096));
 	check_bound();
 	return p;
+}
+
+/* Run a case in a child process of its own (an empty cache, a peak of
+ * zero); "ok <name>" when it passes. */
+static inline void run_case(void (*fn)(void), const char *name)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		fn();
+		fflush(stdout);
+		_exit(0);
+	}
+	int st = 0;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	printf("ok %s\n", name);
 }
 
 #endif
