@@ -126,7 +126,8 @@ typedef struct hak_slab {
 	uint8_t full;             /* 1 while SLAB_FULL: the next local free goes slow */
 	uint32_t fresh_left;      /* blocks never handed out, from `bump` on */
 	uint8_t *bump;            /* next never-used block */
-	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap */
+	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap; from
+				   * bit 48 on, how many (heap.c) */
 	struct hak_slab *next;    /* partial list of its class, or a free-slab list */
 	struct hak_slab *prev;    /* same list, backwards */
 	union {
@@ -441,7 +442,8 @@ size_t hak_l25_class_size(unsigned c);
 void *hak_l25_alloc(size_t size);
 /* For realloc growth: a block of size's class in a cached whale mapping
  * of at least `spare` bytes after its header (spare >= the class size; a
- * larger cached mapping is taken as it is), so that hak_span_realloc can
+ * larger cached mapping is taken up to the next WHALE_ROOM_MAX boundary of
+ * large.c, 4 MiB, the rest stays cached), so that hak_span_realloc can
  * grow it to the mapping's end without moving it or faulting pages in (the
  * mapping's pages are resident). A whale span from
  * then on. NULL when the whale cache holds nothing: the caller allocates
