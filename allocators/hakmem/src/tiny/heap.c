@@ -203,6 +203,22 @@ HAK_NOINLINE void hak_slab_local_slow(hak_slab_t *s)
 	slab_after_return(hak_tls.heap, s);
 }
 
+/* A slab's remote word: the newest remote-freed block (bits 1 - 47; user
+ * addresses stay below 2^47 unless a map asks for more), bit 0 while the
+ * slab is listed in its heap, and from bit 48 on how many blocks the list
+ * holds. The drain then takes the list without walking it when the slab's
+ * own list is empty: the walk read every block's line, a cache miss per
+ * block freed long ago (mid_mt at 4 threads with the workers taking turns
+ * on one core: 106 k of 595 k last-level read misses, cachegrind). */
+#define REMOTE_COUNT_SHIFT 48
+_Static_assert(((size_t)1 << HAK_MID_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - REMOTE_COUNT_SHIFT)) &&
+		       ((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - REMOTE_COUNT_SHIFT)),
+	       "a slab's block count fits the remote word's count");
+static inline void *remote_head(uintptr_t w)
+{
+	return (void *)(w & ((((uintptr_t)1) << REMOTE_COUNT_SHIFT) - 2));
+}
+
 static void heap_drain_remote(hak_heap_t *h)
 {
 	hak_slab_t *s = atomic_exchange_explicit(&h->remote_slabs, NULL, memory_order_acquire);
@@ -213,15 +229,15 @@ static void heap_drain_remote(hak_heap_t *h)
 			atomic_load_explicit(&seg->rnext[s - seg->slabs], memory_order_relaxed);
 		/* acq_rel: the next remote free that lists s again must see our read */
 		uintptr_t w = atomic_exchange_explicit(&s->remote, 0, memory_order_acq_rel);
-		void *b = (void *)(w & ~(uintptr_t)1);
-		uint32_t n = 0;
-		void *tail = NULL;
-		for (void *q = b; q; q = *(void **)q) {
-			tail = q;
-			n++;
-		}
+		void *b = remote_head(w);
+		uint32_t n = (uint32_t)(w >> REMOTE_COUNT_SHIFT);
 		if (n) {
-			*(void **)tail = s->free;
+			if (s->free) {
+				void *tail = b;
+				while (*(void **)tail)
+					tail = *(void **)tail;
+				*(void **)tail = s->free;
+			}
 			s->free = b;
 			HAK_ASSERT(s->used >= n);
 			s->used -= n;
@@ -477,11 +493,13 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 	hak_slab_t *s = hak_slab_of(seg, p);
 	unsigned cls = s->cls;
 	HAK_DEBUG_STAT_SHARED(free_remote);
-	uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+	HAK_ASSERT(((uintptr_t)p >> REMOTE_COUNT_SHIFT) == 0);
+	uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed), w;
 	do {
-		*(void **)p = (void *)(old & ~(uintptr_t)1);
-	} while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, (uintptr_t)p | 1,
-							memory_order_acq_rel, memory_order_acquire));
+		*(void **)p = remote_head(old);
+		w = (uintptr_t)p | 1 | (((old >> REMOTE_COUNT_SHIFT) + 1) << REMOTE_COUNT_SHIFT);
+	} while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, w, memory_order_acq_rel,
+							memory_order_acquire));
 	if (!(old & 1)) {
 		/* We listed the slab: push it onto its heap's stack. Until then
 		 * the owner cannot drain (nor free, nor pass on) it. */
