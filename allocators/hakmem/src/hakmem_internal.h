@@ -360,11 +360,6 @@ static inline void hak_partial_remove(hak_heap_t *h, unsigned cls, hak_slab_t *s
 /* Send every block of Tiny class cls's lifo back to its slab (thread exit,
  * the purge check, tests). Owner only. */
 void hak_tiny_lifo_flush(unsigned cls);
-/* The free fast path filled Tiny class cls's lifo: the block it pushed goes
- * to its slab instead, and so does every further free of the class until
- * an allocation makes room (the lifo keeps the blocks it has: a burst of
- * frees costs what it cost without the lifo). Owner only. */
-void hak_tiny_lifo_full(unsigned cls);
 /* 1 while some Tiny lifo of the calling thread holds a block. */
 bool hak_tiny_lifos_held(void);
 /* Empty every Tiny lifo of the calling thread (heap h); the slabs this
@@ -629,8 +624,9 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 /* Budget (objdump -d of free, release .so): NULL test, mask, owner load and
  * compare with the TLS heap, slab index, class load, counter, push onto the
  * class's lifo, lifo count and bound test: 25 instructions to `ret` on a
- * local free. The block stays counted live in its slab while on the lifo,
- * so the free touches neither the slab's list nor `used`. */
+ * local free; a full lifo's free pushes onto the slab inline. The block
+ * stays counted live in its slab while on the lifo, so the free touches
+ * neither the slab's list nor `used`. */
 static inline void hak_free_inline(void *p)
 {
 	if (HAK_UNLIKELY(p == NULL)) {
@@ -644,10 +640,17 @@ static inline void hak_free_inline(void *p)
 		hak_slab_t *s = &seg->slabs[((uintptr_t)p - (uintptr_t)seg) >> HAK_TINY_SLAB_SHIFT];
 		unsigned cls = s->cls;
 		hak_tls.frees[cls]++;
-		*(void **)p = hak_tls.lifo[cls];
-		hak_tls.lifo[cls] = p;
-		if (HAK_UNLIKELY(--hak_tls.lifo_room[cls] == 0))
-			hak_tiny_lifo_full(cls);
+		if (HAK_LIKELY(--hak_tls.lifo_room[cls] != 0)) {
+			*(void **)p = hak_tls.lifo[cls];
+			hak_tls.lifo[cls] = p;
+			return;
+		}
+		/* lifo full: the block goes to its slab instead, inline, so
+		 * that a burst of frees past the bound (fragmentation frees
+		 * 90 % of its blocks at random) costs what it cost without the
+		 * lifo, not a call per free */
+		hak_tls.lifo_room[cls] = 1;
+		hak_slab_push_local(s, p);
 		return;
 	}
 	hak_free_slow(p);

@@ -657,14 +657,6 @@ void hak_tiny_lifo_flush(unsigned cls)
 	}
 }
 
-HAK_NOINLINE void hak_tiny_lifo_full(unsigned cls)
-{
-	void *p = hak_tls.lifo[cls];
-	hak_tls.lifo[cls] = *(void **)p;
-	hak_tls.lifo_room[cls] = 1;
-	hak_slab_push_local(hak_slab_of(hak_seg_of(p), p), p);
-}
-
 bool hak_tiny_lifos_held(void)
 {
 	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
