@@ -88,3 +88,21 @@ $(BUILD)/hakmem-tests/%: $(HAKMEM_DIR)/tests/%.c $(wildcard $(HAKMEM_DIR)/tests/
 hakmem-tests: $(HAKMEM_TEST_BIN)
 
 TEST_PREREQS += hakmem hakmem-tests
+
+# hakmem's library of another commit, for A/B runs through the harness
+# against this tree's (variants `before` and `preload` of bench.toml):
+#   make hakmem-before REV=<commit>
+#   make run-suite-only VARIANTS=before,preload ALLOCATORS=hakmem ...
+# Built from `git archive` of the commit, so the work tree is untouched.
+HAKMEM_BEFORE_SRC := $(BUILD)/hakmem-before-src
+hakmem-before:
+	@test -n "$(REV)" || { echo "hakmem-before: name the commit to build, e.g. make hakmem-before REV=HEAD~1" >&2; exit 2; }
+	@git rev-parse --verify --quiet "$(REV)^{commit}" > /dev/null || \
+		{ echo "hakmem-before: '$(REV)' is not a commit of this repository; pass REV=<commit>" >&2; exit 2; }
+	rm -rf $(HAKMEM_BEFORE_SRC) && mkdir -p $(HAKMEM_BEFORE_SRC) $(BUILD)/lib
+	git archive "$(REV)" | tar -x -C $(HAKMEM_BEFORE_SRC)
+	$(MAKE) -C $(HAKMEM_BEFORE_SRC) BUILD=build build/lib/libhakmem.so
+	cp $(HAKMEM_BEFORE_SRC)/build/lib/libhakmem.so $(BUILD)/lib/libhakmem_before.so
+	git rev-parse "$(REV)^{commit}" > $(BUILD)/lib/libhakmem_before.commit
+	rm -rf $(HAKMEM_BEFORE_SRC)
+.PHONY: hakmem-before

@@ -225,6 +225,9 @@ def _usable(plan: Plan, allocator: str, variant: str, programs: list[str], expli
     label = f"{allocator}+{variant}" if variant else allocator
     problem = ""
     if v and v.preload and not resolve(cfg, v.preload).exists():
+        if v.build:  # a library `make all` does not make: nothing to leave out quietly
+            raise PlanError(f"{label}: its preload library {v.preload} does not exist; "
+                            f"make it with {v.build}")
         problem = f"{label}: its preload library {v.preload} does not exist"
     elif not a.built_here and a.preload and not resolve(cfg, a.preload).exists():
         raise PlanError(f"{label}: the library {a.preload} is not installed; "

@@ -102,6 +102,11 @@ allocator = "sysa"
 preload = "lib/libempty.so"
 env = { PRE = "yes" }
 
+[variants.other]
+allocator = "sysa"
+preload = "lib/libother.so"
+build = "make other-lib REV=<commit>"
+
 [larson_profiles.small]
 args = "2 8 128 1024 1 12345 T"
 """

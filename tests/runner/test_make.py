@@ -76,3 +76,18 @@ def test_make_run_suite_end_to_end(root, build_dir, tmp_path):
         ("larson", "mimalloc"), ("larson", "system"), ("tiny_hot", "mimalloc"), ("tiny_hot", "system")]
     assert all(r["status"] == "ok" for r in rows), [r["error"] for r in rows]
     assert f"results: {out}" in p.stdout
+
+
+def test_hakmem_before_builds_a_commits_library(root, tmp_path):
+    if subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True).returncode != 0:
+        pytest.skip("not a git work tree: make hakmem-before needs the repository's history")
+    build = tmp_path / "b"
+    _make(root, "hakmem-before", "REV=HEAD", f"BUILD={build}")
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    assert (build / "lib" / "libhakmem_before.so").stat().st_size > 0
+    assert (build / "lib" / "libhakmem_before.commit").read_text() == head
+    assert not (build / "hakmem-before-src").exists()
+    for rev, says in (("", "name the commit to build"), ("REV=no-such-commit", "is not a commit of this repository")):
+        p = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(root), "hakmem-before", f"BUILD={build}",
+                            *([rev] if rev else [])], capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0 and says in p.stderr, p.stderr

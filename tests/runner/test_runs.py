@@ -173,6 +173,16 @@ def test_preload_variant_runs_the_system_build(tree):
     assert row["cmd"][0] == str(tree / "bin" / "glibc" / "fake")
 
 
+def test_missing_variant_library_names_its_make_command(tree):
+    # a library `make all` does not make (another commit's hakmem: variant
+    # `before`): the error says how to make it, not "make all"
+    p = run_suite(tree, "--allocators", "sysa", "--variants", "other", "--workloads", "ok")
+    assert p.returncode == 2
+    assert "sysa+other: its preload library lib/libother.so does not exist; make it with make other-lib REV=<commit>" \
+        in p.stderr, p.stderr
+    assert not (tree / "out").exists() or not rows(tree / "out")
+
+
 def test_full_disk_is_reported_before_any_run(tmp_path, monkeypatch):
     import records
 
