@@ -6,8 +6,9 @@
  *     cached, there for other requests) instead of staying with a buffer
  *     that may never use it (an 8 MiB mapping taken whole by a 512 KiB
  *     room: realloc_big's peak RSS 1.16 of mimalloc's at 4 threads);
- *   - an L2.5 block in a whale mapping that grows to a Large block past
- *     its mapping grows by moving its pages (a span regrow), not by a copy.
+ *   - an L2.5 block in a whale mapping that grows past its mapping (to a
+ *     Large block, or to a larger L2.5 class under a higher threshold)
+ *     grows by moving its pages (a span regrow), not by a copy.
  * Each case runs in a child process of its own, so that it starts with an
  * empty cache and a peak of zero.
  */
@@ -97,9 +98,38 @@ static void case_l25_room_grows_large(void)
 	CHECK(live == 0);
 }
 
+/* Under a large threshold of 8 MiB a room stays an L2.5 block up to 8 MiB.
+ * Grown past its 4 MiB mapping it is moved with its pages (a regrow), not
+ * copied: copying every buffer there made realloc_append 9x slower at that
+ * threshold (the learner explores it). */
+static void case_l25_room_grows_l25(void)
+{
+	char *a = malloc(7 * MB + MB / 2); /* Large at the default threshold */
+	CHECK(a);
+	touch(a, hak_malloc_usable_size(a));
+	free(a);
+	atomic_store_explicit(&hak_learn_large_threshold_cached, 8 * MB, memory_order_relaxed);
+	unsigned char *p = grow_into_room();
+	pat_fill(p, 400 * KB, 9);
+	p = realloc(p, 4 * MB - HAK_SPAN_HDR); /* within its mapping */
+	CHECK(p && pat_check(p, 400 * KB, 9));
+	uint64_t regrows0 = stat_now(&hak_stats.span_regrows);
+	unsigned char *q = realloc(p, 6 * MB); /* past it, still L2.5 */
+	CHECK(q && pat_check(q, 400 * KB, 9));
+	printf("# L2.5 room to 6 MiB at an 8 MiB threshold: span regrows %llu\n",
+	       (unsigned long long)(stat_now(&hak_stats.span_regrows) - regrows0));
+	CHECK(stat_now(&hak_stats.span_regrows) == regrows0 + 1);
+	touch(q + 4 * MB, 2 * MB);
+	free(q);
+	int64_t live, cached, peak;
+	hak_whale_usage(&live, &cached, &peak);
+	CHECK(live == 0);
+}
+
 int main(void)
 {
 	run_case(case_room_split, "a room keeps 4 MiB of a larger cached mapping, the rest stays cached");
 	run_case(case_l25_room_grows_large, "an L2.5 room grows into a Large block by a regrow, not a copy");
+	run_case(case_l25_room_grows_l25, "an L2.5 room grows past its mapping by a regrow at an 8 MiB threshold");
 	return 0;
 }

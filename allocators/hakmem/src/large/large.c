@@ -556,21 +556,23 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 					  to_large ? span->map_size - HAK_SPAN_HDR : usable);
 	}
 	/* Beyond its mapping only Large blocks and L2.5 blocks in whale
-	 * mappings (a room: hak_l25_alloc_spare) that become Large: copying
-	 * them costs more than moving page tables; other L2.5 blocks are
-	 * cheaper to copy into pooled (already resident) ones. */
-	if (span->l25_cls >= 0 && !(to_large && hak_whale_span(span)))
+	 * mappings (a room: hak_l25_alloc_spare), whether they become Large
+	 * or stay L2.5 (a large threshold of 8 MiB: rooms keep 4 MiB of a
+	 * cached mapping, and copying each buffer past it made realloc_append
+	 * 9x slower): copying them costs more than moving page tables; other
+	 * L2.5 blocks are cheaper to copy into pooled (already resident) ones. */
+	bool was_l25 = span->l25_cls >= 0;
+	if (was_l25 && !hak_whale_span(span))
 		return NULL;
-	if (to_large) {
-		/* a Large block that realloc grows grows again: room to the next
-		 * power of two (one mremap and one fill per doubling, not one
-		 * per 1/8 step: realloc_append 1.6 - 2.0x, realloc_big
-		 * 1.1 - 1.3x; peak RSS up to 1.11x, below mimalloc's) */
-		size_t room = hak_pow2_up(HAK_SPAN_HDR + size);
-		if (room > new_map) {
-			new_map = room;
+	/* a block that realloc grows grows again: room to the next power of
+	 * two (one mremap and one fill per doubling, not one per 1/8 step or
+	 * L2.5 class: realloc_append 1.6 - 2.0x, realloc_big 1.1 - 1.3x; peak
+	 * RSS up to 1.11x, below mimalloc's) */
+	size_t room = hak_pow2_up(HAK_SPAN_HDR + size);
+	if (room > new_map) {
+		new_map = room;
+		if (to_large)
 			usable = new_map - HAK_SPAN_HDR;
-		}
 	}
 	size_t old_map = span->map_size;
 	hak_seg_t *ns = span;
@@ -582,7 +584,10 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 	/* the growth is fresh address space: the pages of cached mappings,
 	 * moved in, spare the page faults (and the cache evicting them) */
 	whale_fill(ns, old_map, new_map);
-	HAK_STAT_INC(large_frees);
+	if (was_l25)
+		HAK_STAT_INC(l25_frees);
+	else
+		HAK_STAT_INC(large_frees);
 	if (to_large)
 		HAK_STAT_INC(large_allocs);
 	else
