@@ -1,7 +1,8 @@
 /*
  * test_whale_room.c - a realloc room taken from the whale cache
  * (hak_whale_get_room, src/large/large.c):
- *   - a cached mapping larger than 4 MiB is split at the 4 MiB boundary:
+ *   - a cached mapping larger than 4 MiB (or the large threshold's 2 MiB
+ *     boundary, when higher) is split at that boundary:
  *     the room keeps 4 MiB, the tail stays cached (resident, counted
  *     cached, there for other requests) instead of staying with a buffer
  *     that may never use it (an 8 MiB mapping taken whole by a 512 KiB
@@ -98,11 +99,12 @@ static void case_l25_room_grows_large(void)
 	CHECK(live == 0);
 }
 
-/* Under a large threshold of 8 MiB a room stays an L2.5 block up to 8 MiB.
- * Grown past its 4 MiB mapping it is moved with its pages (a regrow), not
- * copied: copying every buffer there made realloc_append 9x slower at that
- * threshold (the learner explores it). */
-static void case_l25_room_grows_l25(void)
+/* Under a large threshold of 8 MiB a buffer grows as an L2.5 block up to
+ * 8 MiB, so a room keeps a cached mapping up to the threshold's boundary,
+ * not 4 MiB: cut at 4 MiB, every buffer past it regrew and refilled from
+ * the cache (26 k mremap calls per million realloc_append operations,
+ * 11 s of system time per 3 M). */
+static void case_room_keeps_threshold(void)
 {
 	char *a = malloc(7 * MB + MB / 2); /* Large at the default threshold */
 	CHECK(a);
@@ -110,16 +112,31 @@ static void case_l25_room_grows_l25(void)
 	free(a);
 	atomic_store_explicit(&hak_learn_large_threshold_cached, 8 * MB, memory_order_relaxed);
 	unsigned char *p = grow_into_room();
+	int64_t live, cached, peak;
+	hak_whale_usage(&live, &cached, &peak);
+	printf("# room at an 8 MiB threshold: live %lld cached %lld bytes\n", (long long)live, (long long)cached);
+	CHECK(live == (int64_t)(8 * MB) && cached == 0);
+	free(p);
+}
+
+/* At that threshold a room in a smaller mapping grown past it stays an
+ * L2.5 block, and is moved with its pages (a regrow), not copied. */
+static void case_l25_room_grows_l25(void)
+{
+	char *a = malloc(3 * MB); /* a Large mapping under 4 MiB */
+	CHECK(a);
+	touch(a, hak_malloc_usable_size(a));
+	free(a);
+	atomic_store_explicit(&hak_learn_large_threshold_cached, 8 * MB, memory_order_relaxed);
+	unsigned char *p = grow_into_room();
 	pat_fill(p, 400 * KB, 9);
-	p = realloc(p, 4 * MB - HAK_SPAN_HDR); /* within its mapping */
-	CHECK(p && pat_check(p, 400 * KB, 9));
 	uint64_t regrows0 = stat_now(&hak_stats.span_regrows);
-	unsigned char *q = realloc(p, 6 * MB); /* past it, still L2.5 */
+	unsigned char *q = realloc(p, 6 * MB); /* past its mapping, still L2.5 */
 	CHECK(q && pat_check(q, 400 * KB, 9));
 	printf("# L2.5 room to 6 MiB at an 8 MiB threshold: span regrows %llu\n",
 	       (unsigned long long)(stat_now(&hak_stats.span_regrows) - regrows0));
 	CHECK(stat_now(&hak_stats.span_regrows) == regrows0 + 1);
-	touch(q + 4 * MB, 2 * MB);
+	touch(q + MB, 5 * MB);
 	free(q);
 	int64_t live, cached, peak;
 	hak_whale_usage(&live, &cached, &peak);
@@ -130,6 +147,7 @@ int main(void)
 {
 	run_case(case_room_split, "a room keeps 4 MiB of a larger cached mapping, the rest stays cached");
 	run_case(case_l25_room_grows_large, "an L2.5 room grows into a Large block by a regrow, not a copy");
+	run_case(case_room_keeps_threshold, "a room keeps a cached mapping up to an 8 MiB threshold's boundary");
 	run_case(case_l25_room_grows_l25, "an L2.5 room grows past its mapping by a regrow at an 8 MiB threshold");
 	return 0;
 }
