@@ -437,8 +437,8 @@ size_t hak_l25_class_size(unsigned c);
 void *hak_l25_alloc(size_t size);
 /* For realloc growth: a block of size's class in a cached whale mapping
  * of at least `spare` bytes after its header (spare >= the class size; a
- * larger cached mapping is taken up to the next WHALE_ROOM_MAX boundary of
- * large.c, 4 MiB, the rest stays cached), so that hak_span_realloc can
+ * larger cached mapping is taken up to the boundary of hak_whale_get_room,
+ * the rest stays cached), so that hak_span_realloc can
  * grow it to the mapping's end without moving it or faulting pages in (the
  * mapping's pages are resident). A whale span from
  * then on. NULL when the whale cache holds nothing: the caller allocates
@@ -459,14 +459,14 @@ size_t hak_large_map_size(size_t n);
 /* Whale cache (Large spans and L2.5 spans of classes from 1 MiB on: "whale
  * spans"): a cached mapping made to hold `need` bytes (header included; a
  * larger one may keep up to 3 MiB more, a grown one maps `need`), counted
- * live from now on; NULL when nothing is cached (the caller maps anew,
- * `map_size` bytes, and calls hak_whale_note_live; `map_size` is not used).
- * Thread-safe. */
-hak_seg_t *hak_whale_get(size_t need, size_t map_size);
+ * live from now on; NULL when nothing is cached (the caller maps anew and
+ * calls hak_whale_note_live). Thread-safe. */
+hak_seg_t *hak_whale_get(size_t need);
 /* hak_whale_get for room to grow in: a cached mapping of `need` bytes or
  * more (the smallest such; a smaller one grown to `need`), taken as it is
- * up to the 4 MiB boundary above `need` (its tail from there on stays
- * cached). Thread-safe. */
+ * up to the 4 MiB boundary above `need`, or the large threshold's 2 MiB
+ * boundary when higher (its tail from there on stays cached).
+ * Thread-safe. */
 hak_seg_t *hak_whale_get_room(size_t need);
 /* A whale span is freed: cache it within the bound (live + cached <= peak
  * of live) or unmap it; cached bytes beyond live + HAKMEM_WHALE_CACHE_MB go

@@ -135,7 +135,7 @@ void *hak_l25_alloc(size_t size)
 	 * Large tier: requests around the large threshold use one region. */
 	if (csize >= L25_WHALE_MIN) {
 		size_t need = hak_align_up(HAK_SPAN_HDR + csize, HAK_PAGE);
-		hak_seg_t *w = hak_whale_get(need, hak_large_map_size(need));
+		hak_seg_t *w = hak_whale_get(need);
 		if (w) {
 			HAK_STAT_INC(whale_hits);
 			hak_span_set_block(w, HAK_SPAN_HDR, (int32_t)c, csize, false);

@@ -439,9 +439,8 @@ static hak_seg_t *whale_get(size_t need, bool keep)
 	return span;
 }
 
-hak_seg_t *hak_whale_get(size_t need, size_t map_size)
+hak_seg_t *hak_whale_get(size_t need)
 {
-	(void)map_size; /* what a fresh mapping would map; a cached one grows to need */
 	return whale_get(need, false);
 }
 
@@ -506,7 +505,7 @@ void *hak_large_alloc(size_t size, size_t align)
 	HAK_SPAN_COUNT(large_allocs);
 	hak_span_counts_publish(); /* a slow path already */
 	size_t map_size = hak_large_map_size(off + size);
-	hak_seg_t *span = skew ? NULL : hak_whale_get(hak_align_up(off + size, HAK_PAGE), map_size);
+	hak_seg_t *span = skew ? NULL : hak_whale_get(hak_align_up(off + size, HAK_PAGE));
 	if (span) {
 		HAK_STAT_INC(whale_hits);
 		hak_span_set_block(span, off, -1, span->map_size - off, false);

@@ -4,8 +4,9 @@
  * slab size and in the Mid policy of mid.c).
  *
  * Owns: thread heaps (creation, adoption of exited threads' heaps, orphaning
- * at thread exit), the Tiny lifos' slow side (full, flushes), the Mid cache (a bounded LIFO of the blocks a thread
- * freed last, per Mid class, ahead of the pages), the allocation slow path (drain remote frees, carve fresh
+ * at thread exit), the Tiny lifos' flushes, the Mid cache (a bounded LIFO
+ * of the blocks a thread freed last, per Mid class, ahead of the pages),
+ * the allocation slow path (drain remote frees, carve fresh
  * blocks in batches, switch to a partial or new slab), slab state changes on
  * local frees (first free into a full slab, last block of a slab), remote
  * frees (lock-free push onto the slab, slab listed once in its heap's
@@ -657,6 +658,12 @@ void hak_tiny_lifo_flush(unsigned cls)
 	}
 }
 
+static void tiny_lifos_flush(void)
+{
+	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
+		hak_tiny_lifo_flush(c);
+}
+
 bool hak_tiny_lifos_held(void)
 {
 	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
@@ -669,8 +676,7 @@ void hak_tiny_lifos_flush_idle(hak_heap_t *h, uint64_t since_ms)
 {
 	HAK_ASSERT(h == hak_tls.heap);
 	h->release_ms = since_ms ? since_ms : 1;
-	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
-		hak_tiny_lifo_flush(c);
+	tiny_lifos_flush();
 	h->release_ms = 0;
 }
 
@@ -683,8 +689,7 @@ void hak_thread_exit(void)
 		return;
 	}
 	heap_drain_remote(h);
-	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
-		hak_tiny_lifo_flush(c);
+	tiny_lifos_flush();
 	mid_caches_flush(h);
 	hak_l25_thread_flush();
 	hak_counters_publish();

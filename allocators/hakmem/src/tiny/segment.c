@@ -158,6 +158,13 @@ static bool seg_all_clean(hak_seg_t *seg)
 	return true;
 }
 
+/* When the slabs and SuperSlabs released now went idle: now, or earlier
+ * when a purge check empties the Tiny lifos (h->release_ms). */
+static uint64_t release_stamp(const hak_heap_t *h)
+{
+	return h->release_ms ? h->release_ms : hak_os_now_ms();
+}
+
 /* SuperSlab seg of h has no slab in use. While some of its slabs are dirty
  * it stays with the heap (they age like any empty slab; the purge that
  * cleans the last one releases it); then it goes to the shared cache or is
@@ -192,7 +199,7 @@ static void seg_release(hak_heap_t *h, hak_seg_t *seg)
 		seg_purge_body(seg);
 		dirty = false;
 	}
-	seg_cache_put(seg, dirty, false, h->release_ms ? h->release_ms : hak_os_now_ms());
+	seg_cache_put(seg, dirty, false, release_stamp(h));
 }
 
 /* --- slabs --------------------------------------------------------------- */
@@ -347,7 +354,7 @@ void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 	s->cls = HAK_CLS_NONE;
 	s->free = NULL;
 	s->where = SLAB_FREE_DIRTY;
-	s->dirty_ms = h->release_ms ? h->release_ms : hak_os_now_ms();
+	s->dirty_ms = release_stamp(h);
 	hak_slab_list_push(&h->free_dirty[kind], s);
 	h->ndirty[kind]++;
 	if (--seg->used_slabs == 0) {
