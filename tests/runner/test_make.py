@@ -91,3 +91,13 @@ def test_hakmem_before_builds_a_commits_library(root, tmp_path):
         p = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(root), "hakmem-before", f"BUILD={build}",
                             *([rev] if rev else [])], capture_output=True, text=True, timeout=60)
         assert p.returncode != 0 and says in p.stderr, p.stderr
+
+
+def test_hakmem_tests_rebuild_when_a_test_header_changes(root):
+    # bug: only hak_test.h was a prerequisite of hakmem's C tests, so a change
+    # to whale_test.h left the whale tests built from the old header
+    target = "build/hakmem-tests/test_whale_keep"
+    if subprocess.run(["make", "-q", "-C", str(root), target], capture_output=True).returncode != 0:
+        pytest.skip(f"{target} is not built and up to date (make test builds it first)")
+    out = _make(root, "-n", "-W", "allocators/hakmem/tests/whale_test.h", target)
+    assert "test_whale_keep.c" in out, out
