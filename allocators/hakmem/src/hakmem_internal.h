@@ -119,12 +119,14 @@ typedef struct hak_seg hak_seg_t;
 typedef struct hak_slab {
 	void *free;               /* free blocks, LIFO, threaded through them (owner only) */
 	uint32_t used;            /* blocks live or on the remote list (+1 while SLAB_CUR) */
-	uint32_t block_size;      /* bytes */
+	uint32_t frees;           /* Tiny: local frees past a full lifo not yet added to
+				   * hak_tls.frees (hak_slab_fold_frees; owner only) */
+	uint16_t block_size;      /* bytes */
+	uint16_t fresh_left;      /* blocks never handed out, from `bump` on */
 	uint8_t cls;              /* size class, HAK_CLS_NONE when the slab is free */
 	uint8_t where;            /* SLAB_* state */
 	uint8_t index;            /* in the segment */
 	uint8_t full;             /* 1 while SLAB_FULL: the next local free goes slow */
-	uint32_t fresh_left;      /* blocks never handed out, from `bump` on */
 	uint8_t *bump;            /* next never-used block */
 	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap; from
 				   * bit 48 on, how many (heap.c) */
@@ -138,6 +140,8 @@ typedef struct hak_slab {
 } hak_slab_t;
 
 _Static_assert(sizeof(hak_slab_t) == 64, "slab metadata is one cache line");
+_Static_assert(HAK_SMALL_MAX <= UINT16_MAX && ((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 <= UINT16_MAX,
+	       "a block size and a slab's block count fit 16 bits");
 
 /* Bytes before a segment's first header line, left unused. Blocks of the
  * Mid classes that are multiples of 4 KiB start at page boundaries, so a
@@ -199,6 +203,16 @@ static inline hak_seg_t *hak_seg_of(const void *p)
 static inline hak_slab_t *hak_slab_of(hak_seg_t *seg, const void *p)
 {
 	return &seg->slabs[((uintptr_t)p - (uintptr_t)seg) >> seg->slab_shift];
+}
+
+/* hak_slab_of for a block of a Tiny SuperSlab: the slab's record at
+ * bits 16 - 20 of the address times 64 bytes, one shift and one mask. */
+static inline hak_slab_t *hak_tiny_slab_of(hak_seg_t *seg, const void *p)
+{
+	_Static_assert(sizeof(hak_slab_t) == 64 && HAK_TINY_SLAB_SHIFT > 6, "record index by shift");
+	uintptr_t off = ((uintptr_t)p >> (HAK_TINY_SLAB_SHIFT - 6)) &
+			((((uintptr_t)1 << (HAK_SEG_SHIFT - HAK_TINY_SLAB_SHIFT)) - 1) << 6);
+	return (hak_slab_t *)((uint8_t *)seg->slabs + off);
 }
 
 /* The SuperSlab holding slab s (slab metadata lives in its header). */
@@ -375,6 +389,18 @@ void *hak_small_alloc_slow(unsigned cls, size_t size);
 void hak_free_slow(void *p);
 /* A local free left slab s empty, or was the first into a full slab. */
 void hak_slab_local_slow(hak_slab_t *s);
+/* Add the frees slab s counted to the calling thread's class counts. The
+ * free fast path past a full lifo counts in the slab, whose line it writes
+ * anyway: a count in TLS indexed by the class waits for the slab's line to
+ * know its address (1.5 ns a free on fragmentation's random frees). Owner
+ * only: the slow paths that touch s, its release, hak_counters_publish. */
+static inline void hak_slab_fold_frees(hak_slab_t *s)
+{
+	if (s->frees) {
+		hak_tls.frees[s->cls] += s->frees;
+		s->frees = 0;
+	}
+}
 /* Block p goes back onto slab s of the calling thread's heap (the free
  * fast path, and blocks a Mid cache returns). */
 static inline void hak_slab_push_local(hak_slab_t *s, void *p)
@@ -622,11 +648,12 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 }
 
 /* Budget (objdump -d of free, release .so): NULL test, mask, owner load and
- * compare with the TLS heap, slab index, class load, counter, push onto the
- * class's lifo, lifo count and bound test: 25 instructions to `ret` on a
- * local free; a full lifo's free pushes onto the slab inline. The block
- * stays counted live in its slab while on the lifo, so the free touches
- * neither the slab's list nor `used`. */
+ * compare with the TLS heap, slab record by shift and mask, class load,
+ * bound test, lifo count, counter, push onto the class's lifo: 25
+ * instructions to `ret` on a local free; a full lifo's free pushes onto the
+ * slab inline and counts in the slab, writing no TLS. The block stays
+ * counted live in its slab while on the lifo, so the free touches neither
+ * the slab's list nor `used`. */
 static inline void hak_free_inline(void *p)
 {
 	if (HAK_UNLIKELY(p == NULL)) {
@@ -637,10 +664,11 @@ static inline void hak_free_inline(void *p)
 	if (HAK_LIKELY(seg->owner == hak_tls.heap)) {
 		HAK_DEBUG_STAT_INC(free_local_fast);
 		/* owner is a heap only in Tiny SuperSlabs: the slab size is known */
-		hak_slab_t *s = &seg->slabs[((uintptr_t)p - (uintptr_t)seg) >> HAK_TINY_SLAB_SHIFT];
+		hak_slab_t *s = hak_tiny_slab_of(seg, p);
 		unsigned cls = s->cls;
-		hak_tls.frees[cls]++;
-		if (HAK_LIKELY(--hak_tls.lifo_room[cls] != 0)) {
+		if (HAK_LIKELY(hak_tls.lifo_room[cls] > 1)) {
+			hak_tls.lifo_room[cls]--;
+			hak_tls.frees[cls]++;
 			*(void **)p = hak_tls.lifo[cls];
 			hak_tls.lifo[cls] = p;
 			return;
@@ -648,8 +676,12 @@ static inline void hak_free_inline(void *p)
 		/* lifo full: the block goes to its slab instead, inline, so
 		 * that a burst of frees past the bound (fragmentation frees
 		 * 90 % of its blocks at random) costs what it cost without the
-		 * lifo, not a call per free */
-		hak_tls.lifo_room[cls] = 1;
+		 * lifo, not a call per free; and with no store to TLS, whose
+		 * address depends on the class loaded from the slab's line
+		 * (the bound's count-down and the TLS free count cost those
+		 * frees 4 and 1.5 ns each: tools/free_burst.c, 27.4 -> 23.8
+		 * ns a free, mimalloc 21 - 23; docs/PERFORMANCE.md) */
+		s->frees++;
 		hak_slab_push_local(s, p);
 		return;
 	}

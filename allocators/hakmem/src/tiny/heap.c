@@ -199,6 +199,7 @@ static void slab_after_return(hak_heap_t *h, hak_slab_t *s)
 
 HAK_NOINLINE void hak_slab_local_slow(hak_slab_t *s)
 {
+	hak_slab_fold_frees(s);
 	if (s->where == SLAB_CUR) /* the current slab emptied: it stays current */
 		return;
 	slab_after_return(hak_tls.heap, s);
@@ -264,7 +265,7 @@ static uint32_t slab_carve(hak_slab_t *s, uint32_t want)
 	*(void **)p = s->free;
 	s->free = s->bump;
 	s->bump += (size_t)n * bs;
-	s->fresh_left -= n;
+	s->fresh_left = (uint16_t)(s->fresh_left - n);
 	return n;
 }
 
@@ -421,6 +422,11 @@ void hak_span_counts_publish(void)
 
 void hak_counters_publish(void)
 {
+	hak_heap_t *h = hak_tls.heap;
+	if (h) /* the frees still counted in the slabs (Tiny slabs are the home heap's) */
+		for (hak_seg_t *seg = h->segs[HAK_SEG_TINY]; seg; seg = seg->next)
+			for (unsigned i = 1; i < seg->nslabs; i++)
+				hak_slab_fold_frees(&seg->slabs[i]);
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		counters_publish_one(c);
 	hak_span_counts_publish();
@@ -653,7 +659,7 @@ void hak_tiny_lifo_flush(unsigned cls)
 	hak_tls.lifo_room[cls] = HAK_TINY_LIFO_MAX;
 	while (p) {
 		void *next = *(void **)p;
-		hak_slab_push_local(hak_slab_of(hak_seg_of(p), p), p);
+		hak_slab_push_local(hak_tiny_slab_of(hak_seg_of(p), p), p);
 		p = next;
 	}
 }
@@ -666,10 +672,14 @@ static void tiny_lifos_flush(void)
 
 bool hak_tiny_lifos_held(void)
 {
+	/* no early exit, unrolled: straight-line ORs (the purge check asks on
+	 * every refill; the loop that stopped at the first held lifo was 0.7 %
+	 * of fragmentation's instructions, cachegrind) */
+	uintptr_t any = 0;
+#pragma GCC unroll 32
 	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
-		if (hak_tls.lifo[c])
-			return true;
-	return false;
+		any |= (uintptr_t)hak_tls.lifo[c];
+	return any != 0;
 }
 
 void hak_tiny_lifos_flush_idle(hak_heap_t *h, uint64_t since_ms)

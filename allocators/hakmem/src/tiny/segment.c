@@ -219,7 +219,7 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 	size_t slab_size = (size_t)1 << seg->slab_shift;
 	uint8_t *start = hak_slab_start(s);
 	s->used = 0;
-	s->block_size = hak_class_size[cls];
+	s->block_size = (uint16_t)hak_class_size[cls];
 	s->cls = (uint8_t)cls;
 	s->full = 0;
 	s->owner = h;
@@ -237,7 +237,7 @@ void hak_slab_reset(hak_slab_t *s)
 	HAK_ASSERT(s->used == 0);
 	s->free = NULL;
 	s->bump = hak_slab_start(s);
-	s->fresh_left = (uint32_t)(((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size);
+	s->fresh_left = (uint16_t)(((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size);
 }
 
 /* Dirty slab s of h, its pages given back, moves to the clean list. */
@@ -351,6 +351,7 @@ void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 	int kind = seg->kind;
 	HAK_ASSERT(s->used == 0 && seg->home == h);
 	HAK_ASSERT(atomic_load(&s->remote) == 0);
+	hak_slab_fold_frees(s);
 	s->cls = HAK_CLS_NONE;
 	s->free = NULL;
 	s->where = SLAB_FREE_DIRTY;
