@@ -101,8 +101,6 @@ void hak_assert_fail(const char *expr, const char *file, int line);
 #define HAK_TINY_SLAB_SHIFT 16                     /* Tiny slab: 64 KiB */
 #define HAK_MID_SLAB_SHIFT 18                      /* Mid page: 256 KiB */
 #define HAK_MAX_SLABS HAK_UNITS
-#define HAK_TINY_LIFO_MAX 256 /* slots of a Tiny lifo (hak_tls.lifo, below) */
-#define HAK_TINY_LIFO_BYTES (HAK_TINY_LIFO_MAX * sizeof(void *)) /* one lifo's array */
 /* Bytes before the block in a span: its header, then room so that the block
  * starts 256 bytes into its page. Blocks starting in a page's first or last
  * 128 bytes ran page-strided loops (a byte per page written, then read) about
@@ -293,11 +291,13 @@ typedef struct hak_tls {
 	hak_slab_t *cur[HAK_SMALL_NCLS]; /* slab allocating each class (or hak_empty_slab) */
 	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published */
 	uint64_t frees[HAK_SMALL_NCLS];  /* local frees per class, not yet published */
-	void **lifo[HAK_SMALL_NCLS];     /* Tiny: the next free slot of the class's lifo, an
-					  * array in the heap (hak_heap.lifo_slots) aligned to
-					  * its size, so the slot's offset in it is the count
-					  * (0: empty); NULL (empty) for Mid classes and
-					  * without a heap */
+	void *lifo[HAK_SMALL_NCLS];      /* Tiny: blocks this thread freed into its own heap,
+					  * per class, newest first (threaded through them;
+					  * still counted live in their slabs' `used`); Mid
+					  * entries stay NULL */
+	uint32_t lifo_room[HAK_TINY_NCLS]; /* HAK_TINY_LIFO_MAX minus the blocks on each Tiny
+					    * lifo; 1: full, the class's frees go to their
+					    * slabs (set when the thread gets its heap) */
 	hak_heap_t *heap;                /* this thread's heap, NULL before first use */
 	int32_t tick;                    /* allocations until the next learning tick */
 	uint8_t state;                   /* HAK_TLS_* */
@@ -340,9 +340,6 @@ struct hak_heap {
 	 * the allocation fast path pops it; its blocks still count in their
 	 * pages' `used` until they go back (heap.c). */
 	hak_slab_t mid_cache[HAK_MID_NCLS];
-	/* The Tiny lifos' arrays (hak_tls.lifo points into them). */
-	void *lifo_slots[HAK_TINY_NCLS][HAK_TINY_LIFO_MAX]
-		__attribute__((aligned(HAK_TINY_LIFO_BYTES)));
 };
 
 #define HAK_MID_CACHE_BASE (1u << 30) /* a Mid cache's `used` when it holds no block */
@@ -372,16 +369,8 @@ static inline void hak_partial_remove(hak_heap_t *h, unsigned cls, hak_slab_t *s
  * freed long ago; L2 misses per larson op 4.01 -> 2.70, PERFORMANCE.md).
  * A lifo holds fewer than HAK_TINY_LIFO_MAX blocks; the blocks on it count
  * live in their slabs, so they hold them: the purge check empties the
- * lifos (segment.c), and so does thread exit. A lifo is an array of
- * pointers, not a list threaded through the blocks: emptying it reads no
- * block to find the next, so its misses overlap (a list's walk was a chain
- * of misses: 4,080 blocks left cold by fragmentation's frees took 2.2 ms
- * at 1 thread, 1.4 - 7 ms per thread at 4, in one purge check). */
-/* Blocks on a lifo whose next free slot is t. */
-static inline unsigned hak_lifo_count(void *const *t)
-{
-	return (unsigned)(((uintptr_t)t & (HAK_TINY_LIFO_BYTES - 1)) / sizeof(void *));
-}
+ * lifos (segment.c), and so does thread exit. */
+#define HAK_TINY_LIFO_MAX 256
 /* Send every block of Tiny class cls's lifo back to its slab (thread exit,
  * the purge check, tests). Owner only. */
 void hak_tiny_lifo_flush(unsigned cls);
@@ -625,9 +614,9 @@ static inline void hak_tick(uint32_t n)
 void *hak_big_alloc(size_t size, uintptr_t site);
 
 /* Budget (objdump -d of malloc, release .so): size compare, table load, TLS
- * lifo top load and test, the slot's load, top store and counter update:
- * 17 instructions to `ret` on a lifo hit (one less in the static library,
- * which needs no GOT load for the TLS offset); the current slab's
+ * lifo head load and test, next load, store, lifo count and counter
+ * updates: 16 instructions to `ret` on a lifo hit (one less in the static
+ * library, which needs no GOT load for the TLS offset); the current slab's
  * list (head load and test, next load, store, used and counter increments)
  * when the lifo is empty; no locks, atomics or calls. */
 static inline void *hak_alloc_inline(size_t size, uintptr_t site)
@@ -638,14 +627,15 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 			HAK_DEBUG_STAT_INC(malloc_zero);
 #endif
 		unsigned cls = hak_small_class(size);
-		void **t = hak_tls.lifo[cls];
-		if (HAK_LIKELY(((uintptr_t)t & (HAK_TINY_LIFO_BYTES - 1)) != 0)) { /* not empty */
-			hak_tls.lifo[cls] = --t;
+		void *p = hak_tls.lifo[cls];
+		if (HAK_LIKELY(p != NULL)) {
+			hak_tls.lifo[cls] = *(void **)p;
+			hak_tls.lifo_room[cls]++;
 			hak_tls.allocs[cls]++;
-			return *t;
+			return p;
 		}
 		hak_slab_t *s = hak_tls.cur[cls];
-		void *p = s->free;
+		p = s->free;
 		if (HAK_LIKELY(p != NULL)) {
 			s->free = *(void **)p;
 			s->used++;
@@ -659,7 +649,7 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 
 /* Budget (objdump -d of free, release .so): NULL test, mask, owner load and
  * compare with the TLS heap, slab record by shift and mask, class load,
- * lifo top load and bound test, the slot's store, top store, counter: 24
+ * bound test, lifo count, counter, push onto the class's lifo: 25
  * instructions to `ret` on a local free; a full lifo's free pushes onto the
  * slab inline and counts in the slab, writing no TLS. The block stays
  * counted live in its slab while on the lifo, so the free touches neither
@@ -676,12 +666,11 @@ static inline void hak_free_inline(void *p)
 		/* owner is a heap only in Tiny SuperSlabs: the slab size is known */
 		hak_slab_t *s = hak_tiny_slab_of(seg, p);
 		unsigned cls = s->cls;
-		void **t = hak_tls.lifo[cls];
-		if (HAK_LIKELY(((uintptr_t)t & (HAK_TINY_LIFO_BYTES - 1)) !=
-			       HAK_TINY_LIFO_BYTES - sizeof(void *))) { /* not full */
-			*t = p;
-			hak_tls.lifo[cls] = t + 1;
+		if (HAK_LIKELY(hak_tls.lifo_room[cls] > 1)) {
+			hak_tls.lifo_room[cls]--;
 			hak_tls.frees[cls]++;
+			*(void **)p = hak_tls.lifo[cls];
+			hak_tls.lifo[cls] = p;
 			return;
 		}
 		/* lifo full: the block goes to its slab instead, inline, so

@@ -53,10 +53,8 @@ static uint8_t *meta_cur, *meta_end; /* bump region for heap structs */
 
 static hak_heap_t *heap_new_locked(void)
 {
-	size_t sz = hak_align_up(sizeof(hak_heap_t), _Alignof(hak_heap_t));
-	if (meta_cur) /* chunks are page-aligned: keep each heap aligned too */
-		meta_cur = (uint8_t *)hak_align_up((uintptr_t)meta_cur, _Alignof(hak_heap_t));
-	if (meta_cur == NULL || meta_cur > meta_end || (size_t)(meta_end - meta_cur) < sz) {
+	size_t sz = hak_align_up(sizeof(hak_heap_t), 64);
+	if (meta_cur == NULL || (size_t)(meta_end - meta_cur) < sz) {
 		uint8_t *m = hak_os_map_meta(META_CHUNK);
 		if (!m)
 			return NULL;
@@ -107,7 +105,7 @@ hak_heap_t *hak_heap_get(void)
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		hak_tls.cur[c] = h->cur[c] ? h->cur[c] : &hak_empty_slab;
 	for (unsigned c = 0; c < HAK_TINY_NCLS; c++) /* every lifo is empty */
-		hak_tls.lifo[c] = (void **)h->lifo_slots[c];
+		hak_tls.lifo_room[c] = HAK_TINY_LIFO_MAX;
 	hak_tls.heap = h;
 	hak_tls.state = HAK_TLS_LIVE;
 	hak_tls.tick = HAK_LEARN_TICK_ALLOCS;
@@ -656,11 +654,14 @@ static void heap_trim(hak_heap_t *h)
 
 void hak_tiny_lifo_flush(unsigned cls)
 {
-	void **t = hak_tls.lifo[cls];
-	void **base = t - hak_lifo_count(t);
-	hak_tls.lifo[cls] = base;
-	for (; base < t; base++)
-		hak_slab_push_local(hak_tiny_slab_of(hak_seg_of(*base), *base), *base);
+	void *p = hak_tls.lifo[cls];
+	hak_tls.lifo[cls] = NULL;
+	hak_tls.lifo_room[cls] = HAK_TINY_LIFO_MAX;
+	while (p) {
+		void *next = *(void **)p;
+		hak_slab_push_local(hak_tiny_slab_of(hak_seg_of(p), p), p);
+		p = next;
+	}
 }
 
 static void tiny_lifos_flush(void)
@@ -677,7 +678,7 @@ bool hak_tiny_lifos_held(void)
 	uintptr_t any = 0;
 #pragma GCC unroll 32
 	for (unsigned c = 0; c < HAK_TINY_NCLS; c++)
-		any |= (uintptr_t)hak_tls.lifo[c] & (HAK_TINY_LIFO_BYTES - 1);
+		any |= (uintptr_t)hak_tls.lifo[c];
 	return any != 0;
 }
 
@@ -703,10 +704,8 @@ void hak_thread_exit(void)
 	hak_l25_thread_flush();
 	hak_counters_publish();
 	heap_trim(h);
-	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++) {
+	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		hak_tls.cur[c] = &hak_empty_slab;
-		hak_tls.lifo[c] = NULL; /* the arrays go with the heap to its next thread */
-	}
 	h->tls = NULL;
 	hak_tls.heap = NULL;
 	hak_tls.state = HAK_TLS_EXITED;
