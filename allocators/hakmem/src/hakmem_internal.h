@@ -679,8 +679,8 @@ static inline void hak_free_inline(void *p)
 		 * lifo, not a call per free; and with no store to TLS, whose
 		 * address depends on the class loaded from the slab's line
 		 * (the bound's count-down and the TLS free count cost those
-		 * frees 4 and 1.5 ns each: tools/free_burst.c, 27.4 -> 23.8
-		 * ns a free, mimalloc 21 - 23; docs/PERFORMANCE.md) */
+		 * frees 4 and 1.5 ns each: tools/free_burst.c, 28.7 -> 23.9
+		 * ns a free, mimalloc 23.0; docs/PERFORMANCE.md) */
 		s->frees++;
 		hak_slab_push_local(s, p);
 		return;

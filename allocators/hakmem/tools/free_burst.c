@@ -4,34 +4,26 @@
  * step without its read-back of each block, which hides the allocator's
  * share behind the workload's own misses).
  *
- * Allocates N blocks of 16 - 512 bytes (log-uniform, as fragmentation's
- * first live set), writes each whole, shuffles them, then frees 90 % and
- * times only those frees. With a second argument 1, each free first reads
- * the block's first word (the block's line in cache, as in fragmentation).
+ * Allocates N blocks of 16 - 512 bytes drawn as fragmentation draws its
+ * first live set (wl_rng_logsize, seed 12345), writes each whole, shuffles
+ * them, then frees 90 % and times only those frees. With a second argument
+ * 1, each free first reads the block's first word (the block's line in
+ * cache, as in fragmentation).
  *
- *   gcc -O2 -o /tmp/free_burst allocators/hakmem/tools/free_burst.c -lm
+ *   gcc -O2 -Iworkloads/common -o /tmp/free_burst allocators/hakmem/tools/free_burst.c
  *   LD_PRELOAD=build/lib/libhakmem.so /tmp/free_burst 600000 0
  *
  * Prints "build <ms> free <ms> ns/free <ns>" on stderr. Compare libraries
  * run for run in a shuffled order (docs/PERFORMANCE.md, "How to measure").
  */
 #define _GNU_SOURCE
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#include "rng.h"
 
 static double now(void)
 {
@@ -53,10 +45,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "free_burst: out of memory for %zu pointers\n", n);
 		return 1;
 	}
+	wl_rng_t rng;
+	wl_rng_seed(&rng, 12345, 0);
 	double t0 = now();
 	for (size_t i = 0; i < n; i++) {
-		double u = (double)(next() >> 11) / 9007199254740992.0;
-		size_t size = (size_t)exp(log(16.0) + u * (log(512.0) - log(16.0)));
+		size_t size = (size_t)wl_rng_logsize(&rng, 16, 512);
 		p[i] = malloc(size);
 		if (!p[i]) {
 			fprintf(stderr, "free_burst: malloc(%zu) returned NULL\n", size);
@@ -67,7 +60,7 @@ int main(int argc, char **argv)
 	double t1 = now();
 	size_t nfree = n / 10 * 9;
 	for (size_t k = 0; k < nfree; k++) { /* a partial Fisher-Yates shuffle */
-		size_t j = k + next() % (n - k);
+		size_t j = k + (size_t)wl_rng_below(&rng, n - k);
 		void *t = p[k];
 		p[k] = p[j];
 		p[j] = t;
