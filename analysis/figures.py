@@ -43,7 +43,8 @@ import table  # noqa: E402
 PHASE_COLUMN = re.compile(r"^hakmem\.timing\.phases\.(?P<phase>[^.]+)\.(?P<field>cycles|share)$")
 # The timing contract's phase order (allocators/hakmem/src/profile/timing.h).
 PHASE_ORDER = ["hak_alloc", "hak_free", "tiny_refill", "mid_refill", "l25_refill", "large_alloc",
-               "syscall_mmap", "syscall_munmap", "whale_get", "whale_put", "learn_tick"]
+               "syscall_mmap", "syscall_munmap", "syscall_populate", "whale_get", "whale_put",
+               "learn_tick"]
 PERCENTILES = ["p50", "p99", "p99.9"]
 LEARN_STATES = ["LEARN", "CANARY", "FROZEN"]
 

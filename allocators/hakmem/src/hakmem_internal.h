@@ -178,6 +178,10 @@ struct hak_seg {
 	uint32_t pad2;
 	hak_slab_t slabs[HAK_MAX_SLABS] __attribute__((aligned(64))); /* one cache line each */
 	_Atomic(hak_slab_t *) rnext[HAK_MAX_SLABS]; /* per slab: next in its heap's remote_slabs */
+	/* Per slab: its first pages known resident, in HAK_PAGE units, written
+	 * by whoever holds the slab. A carve past them pre-faults pages in one
+	 * system call (hak_slab_populate); a purge sets 0. */
+	uint8_t populated[HAK_MAX_SLABS];
 };
 
 /* Owner of every span: never a heap and never NULL (a thread without a heap
@@ -194,6 +198,7 @@ _Static_assert(offsetof(hak_seg_t, owner) % 64 == 0 &&
 _Static_assert(offsetof(hak_seg_t, slabs) % 64 == 0, "each slab's metadata is one cache line");
 _Static_assert(offsetof(hak_seg_t, pad1) <= HAK_SPAN_HDR, "a span header fits before its block");
 _Static_assert(sizeof(hak_seg_t) <= (1u << HAK_UNIT_SHIFT), "header fits the reserved unit");
+_Static_assert(((size_t)1 << HAK_MID_SLAB_SHIFT) / HAK_PAGE <= UINT8_MAX, "a slab's pages fit populated[]");
 
 static inline hak_seg_t *hak_seg_of(const void *p)
 {
@@ -256,6 +261,15 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls);
 void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s);
 /* Reset slab s (used == 0) to never-carved: no free list, bump at its start. */
 void hak_slab_reset(hak_slab_t *s);
+/* Slab s is about to have its first `end` bytes carved: make its pages up
+ * to there resident in one system call if they are not yet (at least
+ * HAKMEM_POPULATE_KB at once; src/tiny/segment.c). */
+void hak_slab_populate(hak_slab_t *s, size_t end);
+/* Slab s's pages went back to the OS: none is known resident. */
+static inline void hak_slab_pages_purged(hak_slab_t *s)
+{
+	hak_slab_seg(s)->populated[s->index] = 0;
+}
 /* Give the pages of every empty slab of h, and of the shared cache's
  * SuperSlabs, back to the OS (thread exit). */
 void hak_seg_purge_all(hak_heap_t *h);

@@ -16,6 +16,10 @@
 #define MREMAP_FIXED 2
 #endif
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -139,6 +143,25 @@ void hak_os_purge(void *p, size_t size)
 	HAK_TIME_END(syscall_munmap, t);
 	HAK_STAT_ADD(bytes_purged, size);
 	HAK_STAT_INC(madvise_calls);
+}
+
+/* Set once the kernel refused MADV_POPULATE_WRITE as unknown (before 5.14):
+ * no more tries. */
+static _Atomic bool os_populate_off;
+
+void hak_os_populate(void *p, size_t size)
+{
+	if (size == 0 || atomic_load_explicit(&os_populate_off, memory_order_relaxed))
+		return;
+	int saved = errno;
+	HAK_TIME_BEGIN(t);
+	int r = madvise(p, size, MADV_POPULATE_WRITE);
+	HAK_TIME_END(syscall_populate, t);
+	if (r != 0 && errno == EINVAL)
+		atomic_store_explicit(&os_populate_off, true, memory_order_relaxed);
+	errno = saved;
+	HAK_STAT_ADD(bytes_populated, size);
+	HAK_STAT_INC(populate_calls);
 }
 
 /* Move the pages of [src, src + len) to dst (an existing range of ours,

@@ -24,6 +24,11 @@ void hak_os_unmap(void *p, size_t size);
 /* Give the pages of [p, p + size) back to the OS, keeping the mapping; they
  * read as zero afterwards. p and size page-aligned. */
 void hak_os_purge(void *p, size_t size);
+/* Make the pages of [p, p + size) resident and written (zero-filled), in
+ * one system call instead of one page fault per page (MADV_POPULATE_WRITE,
+ * Linux 5.14). p and size page-aligned. Best effort: on a kernel without it,
+ * or short of memory, nothing happens and the pages fault when touched. */
+void hak_os_populate(void *p, size_t size);
 /* Grow the mapping [p, p + old) to [p, p + new) where it is, if the address
  * space after it is free; 0 on success, -1 (nothing changed) otherwise. */
 int hak_os_grow_in_place(void *p, size_t old, size_t new_size);

@@ -132,6 +132,7 @@ void hak_mid_shared_purge_due(hak_heap_t *h, uint64_t now, uint64_t delay)
 					hak_os_purge(hak_slab_start(s),
 						     (size_t)1 << hak_slab_seg(s)->slab_shift);
 					HAK_STAT_INC(slabs_purged);
+					hak_slab_pages_purged(s);
 					hak_slab_reset(s);
 					atomic_fetch_sub_explicit(&mid_dirty, 1, memory_order_relaxed);
 					s->dirty_ms = UINT64_MAX;

@@ -22,6 +22,7 @@
 	X(large_alloc)    /* Large: mapping a block (whale miss) */               \
 	X(syscall_mmap)   /* every mmap hakmem makes */                           \
 	X(syscall_munmap) /* every munmap / madvise(DONTNEED) */                  \
+	X(syscall_populate) /* every madvise(POPULATE_WRITE) */                   \
 	X(whale_get)      /* BigCache lookup on Large allocation */               \
 	X(whale_put)      /* BigCache insert on Large free */                     \
 	X(learn_tick)     /* the learning layer's periodic tick */

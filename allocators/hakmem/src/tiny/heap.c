@@ -260,6 +260,8 @@ static uint32_t slab_carve(hak_slab_t *s, uint32_t want)
 		return 0;
 	size_t bs = s->block_size;
 	uint8_t *p = s->bump;
+	/* the links written below would fault the fresh pages one by one */
+	hak_slab_populate(s, (size_t)(p - hak_slab_start(s)) + (size_t)n * bs);
 	for (uint32_t i = 0; i + 1 < n; i++, p += bs)
 		*(void **)p = p + bs;
 	*(void **)p = s->free;

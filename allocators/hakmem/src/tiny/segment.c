@@ -121,6 +121,9 @@ static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 		memset(s, 0, sizeof *s);
 		s->index = (uint8_t)i;
 		s->cls = HAK_CLS_NONE;
+		/* which pages a cached dirty SuperSlab holds is not known (its
+		 * slabs may have been of the other kind): none are pre-faulted */
+		seg->populated[i] = dirty ? (uint8_t)(((size_t)1 << shift) / HAK_PAGE) : 0;
 		if (dirty) { /* pages may be resident: they age from when cached */
 			s->where = SLAB_FREE_DIRTY;
 			s->dirty_ms = dirty_ms;
@@ -240,12 +243,31 @@ void hak_slab_reset(hak_slab_t *s)
 	s->fresh_left = (uint16_t)(((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size);
 }
 
+void hak_slab_populate(hak_slab_t *s, size_t end)
+{
+	HAK_ASSERT(s->where != SLAB_CACHE);
+	hak_seg_t *seg = hak_slab_seg(s);
+	size_t done = (size_t)seg->populated[s->index] * HAK_PAGE;
+	if (end <= done || hak_config.populate_kb == 0)
+		return;
+	size_t slab = (size_t)1 << seg->slab_shift;
+	size_t upto = hak_align_up(end, HAK_PAGE);
+	size_t ahead = hak_align_up(done + (size_t)hak_config.populate_kb * 1024, HAK_PAGE);
+	if (upto < ahead)
+		upto = ahead;
+	if (upto > slab)
+		upto = slab;
+	hak_os_populate(hak_slab_start(s) + done, upto - done);
+	seg->populated[s->index] = (uint8_t)(upto / HAK_PAGE);
+}
+
 /* Dirty slab s of h, its pages given back, moves to the clean list. */
 static void slab_clean(hak_heap_t *h, int kind, hak_slab_t *s)
 {
 	hak_slab_list_remove(&h->free_dirty[kind], s);
 	h->ndirty[kind]--;
 	HAK_STAT_INC(slabs_purged);
+	hak_slab_pages_purged(s);
 	s->where = SLAB_FREE_CLEAN;
 	hak_slab_list_push(&h->free_clean[kind], s);
 }

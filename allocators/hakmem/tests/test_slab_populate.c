@@ -1,0 +1,126 @@
+/*
+ * test_slab_populate.c - a carve into a slab's fresh pages makes them
+ * resident first, in one madvise(MADV_POPULATE_WRITE) of at least
+ * HAKMEM_POPULATE_KB (hak_slab_populate, src/tiny/segment.c), instead of the
+ * carve's link writes and the program's first touches faulting them one
+ * page at a time (each fault cost ~1.7 us against ~1.25 us a page for the
+ * batch on the project's machine; fragmentation is mostly page faults). A
+ * slab whose pages are still resident is not populated again; a purge makes
+ * its pages fresh again; POPULATE_KB=0 turns it off.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "hakmem_internal.h"
+#include "hak_test.h"
+
+static uint64_t populate_calls(void)
+{
+	return atomic_load(&hak_stats.populate_calls);
+}
+
+/* Pages [first, first + n) of the slab holding p, resident? */
+static int resident(void *start, size_t first, size_t n)
+{
+	unsigned char vec[64];
+	CHECK(n <= sizeof vec);
+	CHECK(mincore((uint8_t *)start + first * HAK_PAGE, n * HAK_PAGE, vec) == 0);
+	for (size_t i = 0; i < n; i++)
+		if (!(vec[i] & 1))
+			return 0;
+	return 1;
+}
+
+/* A Mid class of 8 KiB blocks: the first allocation carves 32 KiB of a
+ * fresh page; the carve writes a link at each block's start only, so
+ * without the populate the second page of each block stayed out until the
+ * program touched it. */
+static void test_mid_carve_is_resident(void)
+{
+	uint64_t c0 = populate_calls();
+	errno = 4242;
+	void *p = malloc(8192);
+	CHECK(p);
+	CHECK(errno == 4242); /* the populate leaves errno alone */
+	hak_slab_t *s = hak_slab_of(hak_seg_of(p), p);
+	CHECK(p == hak_slab_start(s));
+	CHECK(populate_calls() == c0 + 1);
+	CHECK(resident(p, 0, 8));
+	CHECK(hak_slab_seg(s)->populated[s->index] == 8);
+	free(p);
+	printf("ok mid_carve_is_resident\n");
+}
+
+/* A Tiny class: a carve of 64 blocks of 48 bytes (3 KiB) makes 16 KiB
+ * resident, so the next carves make no call. */
+static void test_tiny_carve_populates_ahead(void)
+{
+	uint64_t c0 = populate_calls();
+	void *p = malloc(48);
+	CHECK(p);
+	hak_slab_t *s = hak_tiny_slab_of(hak_seg_of(p), p);
+	CHECK(p == hak_slab_start(s));
+	CHECK(populate_calls() == c0 + 1);
+	CHECK(resident(p, 0, 4));
+	void *more[200];
+	for (int i = 0; i < 200; i++) /* 9.4 KiB more: within the 16 */
+		CHECK((more[i] = malloc(48)) != NULL);
+	CHECK(populate_calls() == c0 + 1);
+	for (int i = 0; i < 200; i++)
+		free(more[i]);
+	free(p);
+	printf("ok tiny_carve_populates_ahead\n");
+}
+
+/* The slab's record of resident pages: kept while the slab waits dirty,
+ * cleared by a purge; POPULATE_KB=0 makes no call. */
+static void test_resident_pages_are_remembered(void)
+{
+	hak_heap_t *h = hak_tls.heap;
+	unsigned cls = hak_small_class(200);
+	hak_slab_t *s = hak_seg_slab_acquire(h, HAK_SEG_TINY, cls);
+	CHECK(s);
+	hak_seg_t *seg = hak_slab_seg(s);
+	CHECK(seg->used_slabs >= 2); /* the SuperSlab stays when s is purged */
+	CHECK(seg->populated[s->index] == 0);
+
+	uint64_t c0 = populate_calls();
+	hak_slab_populate(s, 1000);
+	CHECK(populate_calls() == c0 + 1 && seg->populated[s->index] == 4);
+	hak_slab_populate(s, 16384);
+	CHECK(populate_calls() == c0 + 1);
+	hak_slab_populate(s, 16385); /* one byte into the fifth page */
+	CHECK(populate_calls() == c0 + 2 && seg->populated[s->index] == 8);
+	CHECK(resident(hak_slab_start(s), 0, 8));
+
+	hak_seg_slab_release(h, s); /* dirty: its pages stay */
+	hak_slab_t *again = hak_seg_slab_acquire(h, HAK_SEG_TINY, cls);
+	CHECK(again == s);
+	hak_slab_populate(s, 30000);
+	CHECK(populate_calls() == c0 + 2);
+
+	hak_seg_slab_release(h, s);
+	hak_seg_purge_all(h);
+	CHECK(s->where == SLAB_FREE_CLEAN && seg->populated[s->index] == 0);
+	CHECK(!resident(hak_slab_start(s), 0, 1));
+
+	again = hak_seg_slab_acquire(h, HAK_SEG_TINY, cls);
+	CHECK(again == s);
+	long kb = hak_config.populate_kb;
+	hak_config.populate_kb = 0;
+	hak_slab_populate(s, 1000);
+	CHECK(populate_calls() == c0 + 2 && seg->populated[s->index] == 0);
+	hak_config.populate_kb = kb;
+	hak_seg_slab_release(h, s);
+	printf("ok resident_pages_are_remembered\n");
+}
+
+int main(void)
+{
+	free(malloc(16)); /* start-up, and the thread's heap */
+	CHECK(hak_config.populate_kb == 16);
+	test_mid_carve_is_resident();
+	test_tiny_carve_populates_ahead();
+	test_resident_pages_are_remembered();
+	return 0;
+}
