@@ -121,7 +121,7 @@ typedef struct hak_slab {
 	uint32_t used;            /* blocks live or on the remote list (+1 while SLAB_CUR) */
 	uint32_t frees;           /* Tiny: local frees past a full lifo not yet added to
 				   * hak_tls.frees (hak_slab_fold_frees; owner only) */
-	uint16_t block_size;      /* bytes */
+	uint16_t block_size;      /* bytes from one block to the next (hak_class_stride) */
 	uint16_t fresh_left;      /* blocks never handed out, from `bump` on */
 	uint8_t cls;              /* size class, HAK_CLS_NONE when the slab is free */
 	uint8_t where;            /* SLAB_* state */
@@ -171,7 +171,9 @@ struct hak_seg {
 		};
 	};
 	hak_heap_t *home;               /* SuperSlab: heap whose bookkeeping holds it */
-	uint8_t pad1[8];
+	_Atomic uint32_t offset_slabs;  /* Mid SuperSlab: bit i once slab i handed out a
+					 * pointer inside a block (aligned allocation) */
+	uint8_t pad1[4];
 	/* --- SuperSlab bookkeeping (owner only; not present in spans) --- */
 	hak_seg_t *next, *prev;         /* in the heap's segment list / the cache */
 	uint32_t used_slabs;            /* slabs not free */
@@ -229,6 +231,20 @@ static inline hak_seg_t *hak_slab_seg(const hak_slab_t *s)
 static inline uint8_t *hak_slab_start(const hak_slab_t *s)
 {
 	return (uint8_t *)hak_slab_seg(s) + ((size_t)s->index << hak_slab_seg(s)->slab_shift);
+}
+
+/* The block of Mid SuperSlab seg that p points into: p itself unless its
+ * slab handed out pointers inside blocks (aligned allocations, api.c). */
+static inline void *hak_mid_block_of(hak_seg_t *seg, const void *p)
+{
+	uint32_t offset = atomic_load_explicit(&seg->offset_slabs, memory_order_relaxed);
+	if (HAK_LIKELY(offset == 0))
+		return (void *)p;
+	hak_slab_t *s = hak_slab_of(seg, p);
+	if (!(offset & (1u << s->index)))
+		return (void *)p;
+	uintptr_t start = (uintptr_t)hak_slab_start(s);
+	return (void *)(start + ((uintptr_t)p - start) / s->block_size * s->block_size);
 }
 
 /* Doubly linked slab lists (partial lists, free-slab lists). */

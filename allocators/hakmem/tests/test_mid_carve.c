@@ -25,7 +25,7 @@ static void check_class(size_t size)
 {
 	unsigned cls = hak_small_class(size);
 	CHECK(cls >= HAK_TINY_NCLS && cls < HAK_SMALL_NCLS);
-	size_t bs = hak_class_size[cls];
+	size_t bs = hak_class_stride[cls]; /* blocks lie a stride apart */
 	size_t want = CARVE_BYTES / bs ? CARVE_BYTES / bs : 1;
 	size_t cap = ((size_t)1 << HAK_MID_SLAB_SHIFT) / bs;
 

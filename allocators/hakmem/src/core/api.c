@@ -68,7 +68,10 @@ HAK_API size_t hak_malloc_usable_size(const void *ptr)
 	hak_seg_t *seg = hak_seg_of(ptr);
 	if (seg->kind == HAK_SEG_SPAN)
 		return seg->usable;
-	return hak_class_size[seg->unit_cls[((uintptr_t)ptr - (uintptr_t)seg) >> HAK_UNIT_SHIFT]];
+	size_t size = hak_class_size[seg->unit_cls[((uintptr_t)ptr - (uintptr_t)seg) >> HAK_UNIT_SHIFT]];
+	if (seg->kind == HAK_SEG_MID) /* an aligned pointer may lie inside its block */
+		size -= (size_t)((const uint8_t *)ptr - (const uint8_t *)hak_mid_block_of(seg, ptr));
+	return size;
 }
 
 HAK_API void *hak_calloc(size_t nmemb, size_t size)
@@ -184,16 +187,41 @@ HAK_API void *hak_reallocarray(void *ptr, size_t nmemb, size_t size)
 	return hak_realloc(ptr, n);
 }
 
+/* A block of a Mid class of whole pages (blocks HAK_MID_COLOUR apart, not
+ * aligned by construction) holding `size` bytes at a multiple of `align`
+ * (both at most 16 KiB, so what it takes stays below HAK_SMALL_MAX): the
+ * pointer may lie inside the block, which the slab's bit in offset_slabs
+ * tells free and malloc_usable_size. */
+static void *mid_alloc_offset(size_t align, size_t size)
+{
+	uint8_t *b = hak_malloc(size + align - HAK_MID_COLOUR); /* Mid blocks are 64-byte aligned */
+	if (!b)
+		return NULL;
+	uint8_t *p = (uint8_t *)hak_align_up((uintptr_t)b, align);
+	if (p != b) {
+		hak_seg_t *seg = hak_seg_of(b);
+		HAK_ASSERT(seg->kind == HAK_SEG_MID);
+		unsigned bit = 1u << hak_slab_of(seg, b)->index;
+		if (!(atomic_load_explicit(&seg->offset_slabs, memory_order_relaxed) & bit))
+			atomic_fetch_or_explicit(&seg->offset_slabs, bit, memory_order_relaxed);
+	}
+	return p;
+}
+
 /* `align` is a power of two. Small requests: a power-of-two class of at
  * least `align` bytes is aligned by construction (slabs start at multiples
- * of their size). Span blocks start HAK_SPAN_HDR (256) bytes into their page; beyond, Large. */
+ * of their size), but for the Mid classes of whole pages (mid_alloc_offset).
+ * Span blocks start HAK_SPAN_HDR (256) bytes into their page; beyond, Large. */
 static void *aligned_alloc_impl(size_t align, size_t size)
 {
 	if (align <= HAK_MIN_ALIGN)
 		return hak_malloc(size);
 	size_t n = size > align ? size : align;
 	if (n <= HAK_SMALL_MAX) {
-		return hak_malloc(hak_pow2_up(n));
+		size_t c = hak_pow2_up(n);
+		if (align > HAK_MID_COLOUR && hak_class_stride[hak_small_class(c)] != c)
+			return mid_alloc_offset(align, size);
+		return hak_malloc(c);
 	}
 	if (align <= HAK_SPAN_HDR)
 		return hak_malloc(size);

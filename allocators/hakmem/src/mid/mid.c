@@ -42,7 +42,7 @@ unsigned hak_mid_cap_of(unsigned cls)
 
 unsigned hak_mid_refill_blocks(unsigned cls)
 {
-	unsigned n = (unsigned)hak_config.pool_refill_batch * MID_CARVE_UNIT / hak_class_size[cls];
+	unsigned n = (unsigned)hak_config.pool_refill_batch * MID_CARVE_UNIT / hak_class_stride[cls];
 	return n ? n : 1;
 }
 

@@ -128,7 +128,7 @@ static void slab_check(hak_heap_t *h, hak_slab_t *s)
 	hak_seg_t *seg = hak_slab_seg(s);
 	HAK_ASSERT(s->owner == h && s->cls < HAK_SMALL_NCLS);
 	HAK_ASSERT(seg->owner == (seg->kind == HAK_SEG_MID ? HAK_MID_OWNER : h));
-	HAK_ASSERT(s->block_size == hak_class_size[s->cls]);
+	HAK_ASSERT(s->block_size == hak_class_stride[s->cls]);
 	uint8_t *start = hak_slab_start(s);
 	uint32_t cap = (uint32_t)(((size_t)1 << seg->slab_shift) / s->block_size);
 	uint32_t n = 0;
@@ -611,7 +611,7 @@ HAK_NOINLINE void hak_free_slow(void *p)
 {
 	hak_seg_t *seg = hak_seg_of(p);
 	if (seg->kind == HAK_SEG_MID) {
-		mid_free(seg, p);
+		mid_free(seg, hak_mid_block_of(seg, p));
 		return;
 	}
 	if (seg->kind == HAK_SEG_SPAN) {

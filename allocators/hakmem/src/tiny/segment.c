@@ -115,6 +115,7 @@ static hak_seg_t *seg_new(hak_heap_t *h, int kind)
 	seg->fresh = 0;
 	seg->l25_cls = -1;
 	memset(seg->unit_cls, 0, sizeof seg->unit_cls);
+	atomic_store_explicit(&seg->offset_slabs, 0, memory_order_relaxed);
 	seg->used_slabs = 0;
 	for (unsigned i = 1; i < seg->nslabs; i++) {
 		hak_slab_t *s = &seg->slabs[i];
@@ -222,7 +223,7 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 	size_t slab_size = (size_t)1 << seg->slab_shift;
 	uint8_t *start = hak_slab_start(s);
 	s->used = 0;
-	s->block_size = (uint16_t)hak_class_size[cls];
+	s->block_size = (uint16_t)hak_class_stride[cls];
 	s->cls = (uint8_t)cls;
 	s->full = 0;
 	s->owner = h;
