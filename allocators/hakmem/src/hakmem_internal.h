@@ -317,6 +317,15 @@ enum {
 	HAK_SPAN_COUNTS
 };
 
+/* Remote frees of one slab waiting to go onto its remote list in one push
+ * (heap.c: small_free_remote). */
+typedef struct hak_remote_batch {
+	hak_slab_t *slab; /* the slab, NULL when none wait */
+	void *head;       /* its blocks, newest first, threaded through them */
+	void *tail;       /* the oldest */
+	uint32_t n;       /* blocks */
+} hak_remote_batch_t;
+
 typedef struct hak_tls {
 	hak_slab_t *cur[HAK_SMALL_NCLS]; /* slab allocating each class (or hak_empty_slab) */
 	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published */
@@ -337,6 +346,9 @@ typedef struct hak_tls {
 	void *l25_head[HAK_L25_NCLS];    /* thread-cached L2.5 spans, per class */
 	size_t l25_bytes;                /* bytes mapped by the thread-cached spans */
 	uint64_t span_counts[HAK_SPAN_COUNTS]; /* L2.5/Large counts, not yet published */
+	uint64_t remote_waiting;        /* bit per class whose remote_batch holds blocks */
+	hak_remote_batch_t remote_batch[HAK_SMALL_NCLS]; /* per class: remote frees of one
+							  * slab, pushed together */
 #ifdef HAK_DEBUG_STATS
 	uint64_t dbg[HAK_DBG_N];         /* debug counters, not yet published */
 #endif
