@@ -6,6 +6,7 @@
 #ifndef HAK_TEST_H
 #define HAK_TEST_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,15 @@ static inline int pat_check(const void *p, size_t n, uint32_t seed)
 		if (b[i] != (uint8_t)(seed * 31u + i * 7u + (i >> 8)))
 			return 0;
 	return 1;
+}
+
+/* Run fn(arg) in a new thread and wait until it has exited (its thread
+ * exit hooks have run). */
+static inline void run_in_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, fn, arg) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
 }
 
 /* Resident set size of this process, bytes. */

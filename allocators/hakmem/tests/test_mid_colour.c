@@ -9,7 +9,6 @@
  * realloc take back to the block (hak_mid_block_of, api.c).
  */
 #include <malloc.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "hakmem_internal.h"
@@ -80,9 +79,7 @@ static void test_aligned_inside_blocks(void)
 		void *q = realloc(p, usable); /* fits: in place */
 		CHECK(q == p && pat_check(q, usable, 7));
 		if (k % 2) {
-			pthread_t t;
-			CHECK(pthread_create(&t, NULL, free_in_thread, p) == 0);
-			CHECK(pthread_join(t, NULL) == 0);
+			run_in_thread(free_in_thread, p);
 		} else {
 			free(p);
 			/* the block's start comes back for a request of its class */

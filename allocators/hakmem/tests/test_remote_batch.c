@@ -7,7 +7,6 @@
  * after the thread's exit go at once. No block is lost: the owner drains
  * them all.
  */
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "hakmem_internal.h"
@@ -50,9 +49,7 @@ static void *freer(void *arg)
 static void run_freer(int what)
 {
 	step = what;
-	pthread_t t;
-	CHECK(pthread_create(&t, NULL, freer, NULL) == 0);
-	CHECK(pthread_join(t, NULL) == 0);
+	run_in_thread(freer, NULL);
 }
 
 static void alloc_blocks(int n, size_t size)

@@ -9,7 +9,6 @@
  * list or ahead of a non-empty one (debug build: slab invariants are
  * checked on every refill and return).
  */
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -41,9 +40,7 @@ static void *freer(void *arg)
 static void free_remotely(int n)
 {
 	nfree = n;
-	pthread_t t;
-	CHECK(pthread_create(&t, NULL, freer, NULL) == 0);
-	CHECK(pthread_join(t, NULL) == 0);
+	run_in_thread(freer, NULL);
 }
 
 /* The owner drains at its next slow path: the first allocation of a Tiny

@@ -533,14 +533,13 @@ static void remote_push(hak_slab_t *s, void *head, void *tail, uint32_t n)
  * per block, on a line its owner writes too (cross_thread: a remote free
  * cost 273 cycles at 4 threads against 40 for a local one, timing build).
  * A batch goes when a block of another slab of its class comes, at
- * REMOTE_BATCH blocks or REMOTE_BATCH_BYTES, on the thread's next
- * allocation slow path, and at thread exit; so a thread holds back at most
- * that much per class, and only until it allocates or exits. Mid frees go
+ * REMOTE_BATCH blocks, on the thread's next allocation slow path, and at
+ * thread exit; so a thread holds back at most REMOTE_BATCH blocks (32 KiB)
+ * per class, and only until it allocates or exits. Mid frees go
  * at once: a thread's remote Mid frees seldom hit one page twice in a row
  * (mid_mt: batches of one), and a block held back delays its page (mid_mt
  * at 2 threads ran 0.93x with Mid batched). */
 #define REMOTE_BATCH 32
-#define REMOTE_BATCH_BYTES (64u << 10)
 
 static void remote_batch_push(unsigned cls)
 {
@@ -578,7 +577,7 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 	}
 	*(void **)p = b->head;
 	b->head = p;
-	if (++b->n >= REMOTE_BATCH || b->n * s->block_size >= REMOTE_BATCH_BYTES)
+	if (++b->n >= REMOTE_BATCH)
 		remote_batch_push(cls);
 }
 
