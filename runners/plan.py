@@ -3,9 +3,11 @@
 Everything that can be wrong with a request is found here, before any run:
 unknown suite, workload, allocator, variant or Larson profile (the message
 lists the known ones), a library that is not installed (it names the Debian
-package), a program that was not built. An allocator built here (hakmem)
+package), a program that was not built, or one built before a change to its
+sources (`make -q` says so: run-suite-only does not build, and a suite would
+measure the old code under the new name). An allocator built here (hakmem)
 whose programs are absent is left out with a warning unless it was asked for
-by name. This module runs nothing.
+by name. This module runs nothing but `make -q`.
 """
 from __future__ import annotations
 
@@ -188,12 +190,56 @@ def make_plan(cfg: Config, opts: Options) -> Plan:
     # what runs, as explicit names: a resumed suite must neither add nor drop a column
     o.allocators = [a for a, v in columns if not v]
     o.variants = [v for _, v in columns if v]
+    stale = stale_builds(cfg, _built_files(plan, columns, programs))
+    if stale:
+        raise PlanError(f"{', '.join(stale)}: older than {'its' if len(stale) == 1 else 'their'} sources "
+                        "(make -q says so), so the suite would measure code that is no longer the tree's; "
+                        "build with make all first (make run-suite builds before it runs)")
     if o.pin and not shutil.which("taskset"):
         raise PlanError("PIN= needs taskset, which is not installed; install the Debian package util-linux")
     if o.timer == "hyperfine" and not shutil.which("hyperfine"):
         raise PlanError("TIMER=hyperfine needs hyperfine, which is not installed; "
                         "install the Debian package hyperfine")
     return plan
+
+
+def _built_files(plan: Plan, columns: list[tuple[str, str]], programs: list[str]) -> list[Path]:
+    """The programs and preload libraries the columns run that this tree's Makefile makes."""
+    cfg = plan.config
+    files: list[Path] = []
+    for allocator, variant in columns:
+        a, v = cfg.allocators[allocator], cfg.variants.get(variant)
+        preload = v.preload if v and v.preload else a.preload
+        owner = SYSTEM_BUILD if v and v.preload else allocator
+        files += [bindir(cfg, owner) / p for p in programs]
+        if preload and a.built_here and not (v and v.build):  # `build` libraries have no rule
+            files.append(resolve(cfg, preload))
+    return list(dict.fromkeys(files))
+
+
+def stale_builds(cfg: Config, files: list[Path]) -> list[str]:
+    """Those of `files` that `make -q` in the configuration's directory says are out of date.
+
+    Empty when there is no Makefile or make there, or when make cannot tell (a
+    file without a rule): the check guards against stale builds, it does not
+    stand in for the build.
+    """
+    root = cfg.root
+    files = [f for f in files if f.is_relative_to(root)]
+    if not files or not (root / "Makefile").exists() or not shutil.which("make"):
+        return []
+
+    def out_of_date(targets: list[Path]) -> int:
+        try:
+            return subprocess.run(["make", "-q", "--no-print-directory", "-C", str(root),
+                                   *[str(t.relative_to(root)) for t in targets]],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60).returncode
+        except (OSError, subprocess.SubprocessError):
+            return 0
+
+    if out_of_date(files) != 1:
+        return []
+    return [str(f.relative_to(root)) for f in files if out_of_date([f]) == 1]
 
 
 def missing_link_libraries(link: str) -> list[str]:

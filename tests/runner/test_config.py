@@ -1,6 +1,7 @@
 """bench.toml validation: every message names the file, the line and the key."""
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -87,6 +88,22 @@ def test_unbuilt_allocator_built_here_is_left_out_unless_named(tree):
     p = run_suite(tree, "--allocators", "hak", out="out2")
     assert p.returncode == 2 and "not built" in p.stderr and "make" in p.stderr
 
+
+
+def test_program_older_than_its_sources_is_refused(tree):
+    # run-suite-only does not build: a program made before a change to its
+    # sources would be measured as the new code
+    (tree / "Makefile").write_text("bin/hakmem/fake: fake.c\n\tcp $@ $@.tmp && mv $@.tmp $@\n")
+    (tree / "fake.c").write_text("/* the program's source */\n")
+    program = tree / "bin" / "hakmem" / "fake"
+    os.utime(program, (1_000_000_000, 1_000_000_000))
+    p = run_suite(tree, "--allocators", "hak", "--workloads", "ok", "--threads", "1", "--reps", "1")
+    assert p.returncode == 2
+    assert "bin/hakmem/fake: older than its sources" in p.stderr and "make all" in p.stderr
+    assert not (tree / "out" / "runs.jsonl").exists()
+    os.utime(program)  # built after the change: runs
+    p = run_suite(tree, "--allocators", "hak", "--workloads", "ok", "--threads", "1", "--reps", "1")
+    assert p.returncode == 0, p.stderr
 
 
 @pytest.mark.parametrize("setting,package,library", [
