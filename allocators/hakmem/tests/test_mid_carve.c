@@ -3,7 +3,7 @@
  * page's free list) at most 32 KiB of blocks by default
  * (HAKMEM_POOL_REFILL_BATCH 2 units of 16 KiB), and at least one block;
  * the next carve continues where the last one ended, so a page's blocks
- * still come out in address order. A carve writes a link into every block
+ * still come out in address order from its colour on (hak_slab_colour). A carve writes a link into every block
  * it carves, so it faults their pages at once: a larger carve faulted pages
  * the thread used late or never.
  */
@@ -14,9 +14,10 @@
 
 #define CARVE_BYTES 32768u
 
+/* Bytes carved from the slab's first block in carve order (before the wrap). */
 static size_t carved(const hak_slab_t *s)
 {
-	return (size_t)(s->bump - hak_slab_start(s));
+	return (size_t)(s->bump - hak_slab_start(s)) - hak_slab_carve_first(s);
 }
 
 /* Allocate from a class no one used yet: the first block starts a fresh
@@ -32,7 +33,7 @@ static void check_class(size_t size)
 	void *first = malloc(size);
 	CHECK(first);
 	hak_slab_t *s = hak_tls.cur[cls];
-	CHECK(first == hak_slab_start(s)); /* a fresh page */
+	CHECK(first == hak_slab_start(s) + hak_slab_carve_first(s)); /* a fresh page */
 	CHECK(carved(s) == want * bs);
 	CHECK(s->fresh_left == cap - want);
 

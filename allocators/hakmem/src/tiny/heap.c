@@ -132,9 +132,14 @@ static void slab_check(hak_heap_t *h, hak_slab_t *s)
 	uint8_t *start = hak_slab_start(s);
 	uint32_t cap = (uint32_t)(((size_t)1 << seg->slab_shift) / s->block_size);
 	uint32_t n = 0;
+	/* a carved block is not among the fresh_left blocks from bump on, in
+	 * carve order around the slab */
+	size_t bump = (size_t)(s->bump - start) / s->block_size;
 	for (uint8_t *b = s->free; b; b = *(uint8_t **)b, n++) {
-		HAK_ASSERT(b >= start && b < s->bump);
+		HAK_ASSERT(b >= start && b < start + (size_t)cap * s->block_size);
 		HAK_ASSERT((size_t)(b - start) % s->block_size == 0);
+		size_t k = (size_t)(b - start) / s->block_size;
+		HAK_ASSERT((k + cap - bump) % cap >= s->fresh_left);
 		HAK_ASSERT(n <= cap);
 	}
 	HAK_ASSERT(s->used - (s->where == SLAB_CUR) + n + s->fresh_left == cap);
@@ -259,9 +264,15 @@ static uint32_t slab_carve(hak_slab_t *s, uint32_t want)
 	if (n == 0)
 		return 0;
 	size_t bs = s->block_size;
+	uint8_t *start = hak_slab_start(s);
+	uint8_t *end = start + slab_capacity(s) * bs;
+	if (s->bump == end) /* carve order wraps to the slab's start */
+		s->bump = start;
+	if (n > (size_t)(end - s->bump) / bs)
+		n = (uint32_t)((size_t)(end - s->bump) / bs);
 	uint8_t *p = s->bump;
 	/* the links written below would fault the fresh pages one by one */
-	hak_slab_populate(s, (size_t)(p - hak_slab_start(s)) + (size_t)n * bs);
+	hak_slab_populate(s, hak_slab_carve_order(s, (size_t)(p - start)) + (size_t)n * bs);
 	for (uint32_t i = 0; i + 1 < n; i++, p += bs)
 		*(void **)p = p + bs;
 	*(void **)p = s->free;

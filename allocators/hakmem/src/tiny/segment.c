@@ -240,7 +240,7 @@ void hak_slab_reset(hak_slab_t *s)
 {
 	HAK_ASSERT(s->used == 0);
 	s->free = NULL;
-	s->bump = hak_slab_start(s);
+	s->bump = hak_slab_start(s) + hak_slab_carve_first(s);
 	s->fresh_left = (uint16_t)(((size_t)1 << hak_slab_seg(s)->slab_shift) / s->block_size);
 }
 
@@ -258,7 +258,16 @@ void hak_slab_populate(hak_slab_t *s, size_t end)
 		upto = ahead;
 	if (upto > slab)
 		upto = slab;
-	hak_os_populate(hak_slab_start(s) + done, upto - done);
+	/* carve order [done, upto) is the slab's [colour + done, end), then
+	 * its [0, ...) past the wrap */
+	size_t colour = hak_slab_colour(s), wrap = slab - colour;
+	uint8_t *start = hak_slab_start(s);
+	if (done < wrap)
+		hak_os_populate(start + colour + done, (upto < wrap ? upto : wrap) - done);
+	if (upto > wrap) {
+		size_t from = done > wrap ? done : wrap;
+		hak_os_populate(start + from - wrap, upto - from);
+	}
 	seg->populated[s->index] = (uint8_t)(upto / HAK_PAGE);
 }
 
