@@ -73,6 +73,7 @@ def run_table(args: argparse.Namespace) -> int:
     cells = table.summarise(rs.runs, args.baseline)
     title = "hakmem-bench results: " + rs.identity()
     title += "".join(f"\nmade by: {cmd}" for cmd in rs.commands())
+    title += "".join(f"\n{line}" for line in rs.variant_builds())
     if args.focus:
         h2h = focus.head_to_head(cells, args.focus, args.baseline, args.rss_bar)
         sys.stdout.write(focus.render(h2h, args.focus, args.baseline, args.rss_bar, args.format, title))

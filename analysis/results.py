@@ -77,6 +77,21 @@ class ResultSet:
         """'suite default, 2026-11-21 20:00 UTC, git abc1234 (dirty)' per directory."""
         return "; ".join(describe_meta(m, d) for m, d in zip(self.meta, self.dirs))
 
+    def variant_builds(self) -> list[str]:
+        """'hakmem+before: built from 3dd295989e' for each column whose library is
+        not its allocator's (meta.json's allocator_versions), once per directory."""
+        lines = []
+        for m in self.meta:
+            versions = m.get("allocator_versions")
+            if not isinstance(versions, dict):
+                continue
+            for label, version in versions.items():
+                allocator = label.split("+", 1)[0]
+                if "+" in label and version != versions.get(allocator):
+                    v = str(version)
+                    lines.append(f"{label}: built from {v[:10]}" if v.isalnum() else f"{label}: {v}")
+        return lines
+
     def commands(self) -> list[str]:
         """The command line that made each directory (meta.json), where recorded."""
         return [str(m.get("command_line") or m.get("command")) for m in self.meta

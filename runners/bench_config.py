@@ -68,6 +68,7 @@ class Variant:
     env: dict[str, str] = field(default_factory=dict)
     preload: str = ""
     build: str = ""        # the make command that makes `preload`, when `make all` does not
+    revision_file: str = ""  # a file `build` writes: the commit `preload` was built from
     description: str = ""
 
 
@@ -120,7 +121,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
                "runtime": (_NUM, False), "timeout_s": (_NUM, False), "args": (_TABLE, False),
                "variants": (_LIST, False), "description": (_STR, False)},
     "variants": {"allocator": (_STR, True), "env": (_TABLE, False), "preload": (_STR, False),
-                 "build": (_STR, False), "description": (_STR, False)},
+                 "build": (_STR, False), "revision_file": (_STR, False), "description": (_STR, False)},
     "larson_profiles": {"args": (_STR, True), "description": (_STR, False)},
 }
 TOP_LEVEL = set(SCHEMA)

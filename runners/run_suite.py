@@ -24,7 +24,7 @@ from pathlib import Path
 
 import bench_config
 import machine
-from plan import Options, Plan, PlanError, make_plan
+from plan import Options, Plan, PlanError, make_plan, resolve
 from execute import ensure_launcher
 from records import ResultDir, ResultDirError
 from suite import Interrupted, run_suite_loop
@@ -96,12 +96,29 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _versions(cfg: bench_config.Config, plan: Plan, revision: str) -> dict:
-    used = dict.fromkeys(c.allocator for c in plan.cells)
+    """Per column label, what ran: a package version, this tree's revision, or for
+    a variant with its own library the commit that library was built from."""
     out = {}
-    for name in used:
-        a = cfg.allocators[name]
-        out[name] = revision if a.built_here else machine.package_version(a.version_package or a.package)
+    for c in plan.cells:
+        label = f"{c.allocator}+{c.variant}" if c.variant else c.allocator
+        if label in out:
+            continue
+        a, v = cfg.allocators[c.allocator], cfg.variants.get(c.variant)
+        if v and v.revision_file:
+            out[label] = _revision_of(resolve(cfg, v.revision_file), resolve(cfg, v.preload))
+        else:
+            out[label] = revision if a.built_here else machine.package_version(a.version_package or a.package)
     return out
+
+
+def _revision_of(revision_file: Path, library: Path) -> str:
+    """The commit named in revision_file, if it was written with the library or after it."""
+    try:
+        if revision_file.stat().st_mtime + 1 >= library.stat().st_mtime:
+            return revision_file.read_text().split()[0]
+    except (OSError, IndexError):
+        pass
+    return f"unknown ({revision_file} is missing, empty or older than {library})"
 
 
 def _start(args: argparse.Namespace) -> tuple[Plan, ResultDir, dict]:

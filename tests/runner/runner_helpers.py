@@ -14,6 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE.parent.parent / "runners" / "run_suite.py"
+QUICK_ANALYZE = HERE.parent.parent / "analysis" / "quick_analyze.py"
 PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
 BENCH_TOML = """\
@@ -106,6 +107,7 @@ env = { PRE = "yes" }
 allocator = "sysa"
 preload = "lib/libother.so"
 build = "make other-lib REV=<commit>"
+revision_file = "lib/libother.commit"
 
 [larson_profiles.small]
 args = "2 8 128 1024 1 12345 T"

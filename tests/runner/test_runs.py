@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from runner_helpers import make_tree, pairs, rows, run_suite
+from runner_helpers import PYTHON, QUICK_ANALYZE, make_tree, pairs, rows, run_suite
 from records import csv_row
 
 FAULTS = "ok,crash,hang,silent,fail"
@@ -181,6 +181,27 @@ def test_missing_variant_library_names_its_make_command(tree):
     assert "sysa+other: its preload library lib/libother.so does not exist; make it with make other-lib REV=<commit>" \
         in p.stderr, p.stderr
     assert not (tree / "out").exists() or not rows(tree / "out")
+
+
+def test_variant_library_of_another_commit_is_named_in_meta(tree):
+    # an A/B directory says which commit `before` was: the file its build
+    # command wrote, unless that file is older than the library
+    (tree / "lib").mkdir()
+    (tree / "other.c").write_text("int hakmem_bench_other;\n")
+    library = tree / "lib" / "libother.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(library), str(tree / "other.c")], check=True)
+    (tree / "lib" / "libother.commit").write_text("3dd295989e13597b2e2415c936f328055de435a2\n")
+    args = ("--allocators", "sysa", "--variants", "other", "--workloads", "ok", "--threads", "1", "--reps", "1",
+            "--warmup", "0")
+    assert run_suite(tree, *args).returncode == 0
+    versions = json.loads((tree / "out" / "meta.json").read_text())["allocator_versions"]
+    assert versions["sysa+other"] == "3dd295989e13597b2e2415c936f328055de435a2"
+    table = subprocess.run([PYTHON, str(QUICK_ANALYZE), str(tree / "out")], capture_output=True, text=True)
+    assert "sysa+other: built from 3dd295989e" in table.stdout, table.stderr
+    os.utime(tree / "lib" / "libother.commit", (1_000_000_000, 1_000_000_000))  # a library rebuilt since
+    assert run_suite(tree, *args, out="again").returncode == 0
+    versions = json.loads((tree / "again" / "meta.json").read_text())["allocator_versions"]
+    assert versions["sysa+other"].startswith("unknown (") and "older than" in versions["sysa+other"]
 
 
 def test_full_disk_is_reported_before_any_run(tmp_path, monkeypatch):
