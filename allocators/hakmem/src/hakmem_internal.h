@@ -362,8 +362,11 @@ typedef struct hak_remote_batch {
 	void *tail;       /* the oldest */
 	uint32_t n;       /* blocks */
 } hak_remote_batch_t;
+_Static_assert(64 % sizeof(hak_remote_batch_t) == 0, "a remote batch within one cache line");
 
-typedef struct hak_tls {
+/* On a cache line of its own, like its batches, so that its fields' lines
+ * do not depend on where the linker put it (nor on the fields before). */
+typedef struct __attribute__((aligned(64))) hak_tls {
 	hak_slab_t *cur[HAK_SMALL_NCLS]; /* slab allocating each class (or hak_empty_slab) */
 	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published */
 	uint64_t frees[HAK_SMALL_NCLS];  /* local frees per class, not yet published */
@@ -384,8 +387,9 @@ typedef struct hak_tls {
 	size_t l25_bytes;                /* bytes mapped by the thread-cached spans */
 	uint64_t span_counts[HAK_SPAN_COUNTS]; /* L2.5/Large counts, not yet published */
 	uint64_t remote_waiting;        /* bit per class whose remote_batch holds blocks */
-	hak_remote_batch_t remote_batch[HAK_SMALL_NCLS]; /* per class: remote frees of one
-							  * slab, pushed together */
+	hak_remote_batch_t remote_batch[HAK_SMALL_NCLS] __attribute__((aligned(64))); /* per class:
+							  * remote frees of one slab, pushed together; a
+							  * batch within one cache line */
 #ifdef HAK_DEBUG_STATS
 	uint64_t dbg[HAK_DBG_N];         /* debug counters, not yet published */
 #endif
