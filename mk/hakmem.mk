@@ -79,10 +79,12 @@ hakmem-docs: $(HAKMEM_DIR)/tools/gen_options_doc.py $(HAKMEM_DIR)/src/core/optio
 	@mkdir -p $(dir $(HAKMEM_OPTIONS_DOC))
 	$(PYTHON) $(HAKMEM_DIR)/tools/gen_options_doc.py $(HAKMEM_DIR)/src/core/options.def > $(HAKMEM_OPTIONS_DOC)
 
-# C unit tests: each tests/<name>.c links the debug archive (assertions on).
+# C unit tests: each tests/<name>.c links the debug archive (assertions on)
+# and is compiled as that build is (HAKMEM_DEBUG), so that the thread state
+# it reads has the same layout, debug counters included.
 HAKMEM_TEST_SRC := $(wildcard $(HAKMEM_DIR)/tests/*.c)  # test_*: unit tests; others: probes
 HAKMEM_TEST_BIN := $(patsubst $(HAKMEM_DIR)/tests/%.c,$(BUILD)/hakmem-tests/%,$(HAKMEM_TEST_SRC))
-HAKMEM_TEST_CFLAGS := -std=gnu11 -O1 -g -pthread -Wall -Wextra -Wno-alloc-size-larger-than -fno-builtin-malloc -fno-builtin-free \
+HAKMEM_TEST_CFLAGS := -DHAKMEM_DEBUG -std=gnu11 -O1 -g -pthread -Wall -Wextra -Wno-alloc-size-larger-than -fno-builtin-malloc -fno-builtin-free \
 	-fno-builtin-calloc -fno-builtin-realloc
 
 $(BUILD)/hakmem-tests/%: $(HAKMEM_DIR)/tests/%.c $(wildcard $(HAKMEM_DIR)/tests/*.h) $(BUILD)/lib/libhakmem_debug.a

@@ -343,10 +343,13 @@ void hak_seg_cache_fork_child(void);
  * needs no NULL check and goes slow on first use. Never written. */
 extern hak_slab_t hak_empty_slab;
 
-/* L2.5 and Large allocations and frees, counted per thread (one shared
- * counter bumped by every thread would bounce its cache line between cores
- * on every operation): HAK_SPAN_COUNT. */
-#define HAK_SPAN_COUNTER_NAMES(X) X(l25_allocs) X(l25_frees) X(large_allocs) X(large_frees)
+/* L2.5 and Large allocations and frees and whale cache hits, counted per
+ * thread (one shared counter bumped by every thread would bounce its cache
+ * line between cores on every operation): HAK_SPAN_COUNT. Published on the
+ * L2.5 shared pool's path, every HAK_SPAN_PUBLISH_EVERY Large allocations,
+ * at thread exit and when the statistics are written. */
+#define HAK_SPAN_COUNTER_NAMES(X) X(l25_allocs) X(l25_frees) X(large_allocs) X(large_frees) X(whale_hits)
+#define HAK_SPAN_PUBLISH_EVERY 64
 enum {
 #define HAK_SC_ENUM(name) HAK_SC_##name,
 	HAK_SPAN_COUNTER_NAMES(HAK_SC_ENUM)

@@ -137,7 +137,7 @@ void *hak_l25_alloc(size_t size)
 		size_t need = hak_align_up(HAK_SPAN_HDR + csize, HAK_PAGE);
 		hak_seg_t *w = hak_whale_get(need);
 		if (w) {
-			HAK_STAT_INC(whale_hits);
+			HAK_SPAN_COUNT(whale_hits);
 			hak_span_set_block(w, HAK_SPAN_HDR, (int32_t)c, csize, false);
 			return (uint8_t *)w + HAK_SPAN_HDR;
 		}
