@@ -499,6 +499,14 @@ static inline void hak_slab_push_local(hak_slab_t *s, void *p)
 /* The calling thread's heap, created or adopted on first use; NULL only when
  * metadata cannot be mapped. */
 hak_heap_t *hak_heap_get(void);
+/* A thread on an L2.5 or Large path gets its heap state, if it has none:
+ * from then on its span counts are per thread (HAK_SPAN_COUNT) and its
+ * exit flushes them and its cached spans. */
+static inline void hak_span_thread_enter(void)
+{
+	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
+		(void)hak_heap_get();
+}
 /* Thread exit: drain remote frees, orphan the heap. */
 void hak_thread_exit(void);
 /* Publish the calling thread's per-class counters (slow paths, exit). */

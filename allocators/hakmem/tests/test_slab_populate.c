@@ -47,7 +47,8 @@ static uint64_t first_populate_calls(hak_slab_t *s, size_t pages)
 static size_t first_carve_pages(hak_slab_t *s, size_t bytes)
 {
 	size_t end = hak_slab_carve_first(s) - hak_slab_colour(s) + bytes;
-	return (end > 16384 ? end + HAK_PAGE - 1 : 16384) / HAK_PAGE;
+	size_t ahead = (size_t)hak_config.populate_kb << 10;
+	return (end > ahead ? end + HAK_PAGE - 1 : ahead) / HAK_PAGE;
 }
 
 /* A Mid class of 8 KiB blocks: the first allocation carves 3 blocks (8 KiB

@@ -26,13 +26,6 @@ static uint64_t held_writes(void)
 #endif
 }
 
-static void usage(int64_t *live, int64_t *cached)
-{
-	int64_t peak;
-	hak_whale_usage(live, cached, &peak);
-	CHECK(*live >= 0 && *cached >= 0 && *live + *cached <= peak);
-}
-
 /* Free into the slot and take back, ROUNDS times: no write of the shared
  * count after the first mapping; usage moves the block between live and
  * cached as before. */
@@ -43,19 +36,19 @@ static void case_round_trip_writes_nothing_shared(void)
 	touch(p, BLOCK);
 	free(p);
 	int64_t live, cached;
-	usage(&live, &cached);
+	bounded_usage(&live, &cached);
 	CHECK(live == 0 && cached >= (int64_t)BLOCK);
 	uint64_t w0 = held_writes();
 	for (int i = 0; i < ROUNDS; i++) {
 		char *q = malloc(BLOCK);
 		CHECK(q == p); /* the slot's mapping */
-		usage(&live, &cached);
+		bounded_usage(&live, &cached);
 		CHECK(live >= (int64_t)BLOCK && cached == 0);
 		q[BLOCK - 1] = (char)i;
 		free(q);
 	}
 	CHECK(held_writes() == w0);
-	usage(&live, &cached);
+	bounded_usage(&live, &cached);
 	CHECK(live == 0 && cached >= (int64_t)BLOCK);
 }
 
@@ -64,7 +57,7 @@ static void *take_other_slot(void *arg)
 	char *p = malloc(BLOCK); /* its own slot is empty: the other thread's */
 	CHECK(p == arg);
 	int64_t live, cached;
-	usage(&live, &cached);
+	bounded_usage(&live, &cached);
 	CHECK(live >= (int64_t)BLOCK && cached == 0);
 	free(p); /* into its own slot */
 	return NULL;
@@ -79,7 +72,7 @@ static void case_other_thread_takes_the_slot(void)
 	free(p);
 	run_in_thread(take_other_slot, p);
 	int64_t live, cached;
-	usage(&live, &cached);
+	bounded_usage(&live, &cached);
 	CHECK(live == 0 && cached >= (int64_t)BLOCK);
 	char *q = malloc(BLOCK); /* from the other thread's slot now */
 	CHECK(q == p);

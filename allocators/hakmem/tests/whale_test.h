@@ -41,13 +41,21 @@ static inline long touch(void *p, size_t n)
 	return faults() - f0;
 }
 
-/* The whale cache's bound holds: live + cached <= peak of live bytes. */
+/* The whale cache's live and cached bytes, its bound checked on the way:
+ * live + cached <= peak of held bytes. */
+static inline void bounded_usage(int64_t *live, int64_t *cached)
+{
+	int64_t peak;
+	hak_whale_usage(live, cached, &peak);
+	CHECK(*live >= 0 && *cached >= 0);
+	CHECK(*live + *cached <= peak);
+}
+
+/* The whale cache's bound holds. */
 static inline void check_bound(void)
 {
-	int64_t live, cached, peak;
-	hak_whale_usage(&live, &cached, &peak);
-	CHECK(live >= 0 && cached >= 0);
-	CHECK(live + cached <= peak);
+	int64_t live, cached;
+	bounded_usage(&live, &cached);
 }
 
 /* A block of n bytes, touched: it must fault fewer than 1/8 of its pages

@@ -218,8 +218,7 @@ static void l25_pool_put(hak_seg_t *span)
 void hak_l25_free(hak_seg_t *span)
 {
 	unsigned c = (unsigned)span->l25_cls;
-	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
-		(void)hak_heap_get(); /* registers the thread-exit flush */
+	hak_span_thread_enter();
 	HAK_SPAN_COUNT(l25_frees);
 	if (hak_whale_span(span)) {
 		hak_whale_put(span);

@@ -535,8 +535,7 @@ void *hak_large_alloc(size_t size, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (HAK_UNLIKELY(hak_tls.state == HAK_TLS_NEW))
-		(void)hak_heap_get(); /* counts per thread from now on, flushed at its exit */
+	hak_span_thread_enter();
 	HAK_SPAN_COUNT(large_allocs);
 	/* published in batches: one shared counter written per allocation, by
 	 * two threads at once, bounced its line between them (vm at 2 threads:
