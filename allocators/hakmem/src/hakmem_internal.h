@@ -668,6 +668,13 @@ static inline void hak_init(void)
 }
 /* Register the calling thread's exit destructor (first use of a heap). */
 void hak_thread_register(hak_heap_t *h);
+#ifdef HAK_DEBUG_STATS
+/* Every heap ever made, newest first (linked by next_all; append only). */
+hak_heap_t *hak_heaps_all(void);
+/* Print where the small tiers' resident memory is, per heap and class, to
+ * fd (profile/account.c; for a debugger, with every thread stopped). */
+void hak_account_print(int fd);
+#endif
 
 /* A tiny lock for rare paths (no allocation, fork-safe by reset). */
 typedef struct {

@@ -456,3 +456,23 @@ def test_learning_ticks_follow_small_allocations(tmp_path):
     d = load_stats(out)
     assert d["tiers"]["mid"]["allocations"] == 20000
     assert 15 <= d["learn"]["ticks"] <= 20000 // 1024 + 1
+
+
+# --- diagnostics (tools/) --------------------------------------------------------
+
+
+def test_live_peak_reports_the_bytes_a_program_held(tmp_path):
+    # tools/live_peak.c, preloaded before the allocator: mid_mt at 1 thread
+    # holds its 256 live blocks of 2 - 32 KiB (a fifth exactly 32 KiB: about
+    # 4 MiB), so the peak lies between their smallest total and the RSS
+    lib = need(LIB / "libhakmem.so")
+    exe = need(BUILD / "system" / "mid_mt")
+    so = tmp_path / "live_peak.so"
+    subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o", str(so),
+                    str(HERE.parent / "tools" / "live_peak.c"), "-ldl", "-pthread"], check=True)
+    r = run([str(exe), "--threads", "1", "--ops", "20000"], env_extra={"LD_PRELOAD": f"{so} {lib}"})
+    assert r.returncode == 0, r.stderr.decode()
+    m = re.search(rb"live_peak ([\d.]+) MiB", r.stderr)
+    assert m, r.stderr.decode()
+    rss_mib = json.loads(r.stdout.decode().strip().splitlines()[-1])["metrics"]["rss_peak_kb"] / 1024
+    assert 256 * 2048 / 2**20 < float(m.group(1)) < rss_mib

@@ -81,6 +81,13 @@ static hak_heap_t *heap_new_locked(void)
 
 static void heap_drain_remote(hak_heap_t *h);
 
+#ifdef HAK_DEBUG_STATS
+hak_heap_t *hak_heaps_all(void)
+{
+	return heaps_all;
+}
+#endif
+
 hak_heap_t *hak_heap_get(void)
 {
 	if (hak_tls.heap)
