@@ -441,6 +441,21 @@ static inline void hak_partial_push(hak_heap_t *h, unsigned cls, hak_slab_t *s)
 	hak_slab_list_push(&h->partial[cls], s);
 }
 
+/* Slab s joins the partial list of cls at its tail, taken last (a Mid
+ * page that waits with never-carved blocks, heap.c). Owner only. */
+static inline void hak_partial_append(hak_heap_t *h, unsigned cls, hak_slab_t *s)
+{
+	hak_slab_t *t = h->partial_tail[cls];
+	if (!t) {
+		hak_partial_push(h, cls, s);
+		return;
+	}
+	s->prev = t;
+	s->next = NULL;
+	t->next = s;
+	h->partial_tail[cls] = s;
+}
+
 static inline void hak_partial_remove(hak_heap_t *h, unsigned cls, hak_slab_t *s)
 {
 	if (h->partial_tail[cls] == s)

@@ -305,6 +305,21 @@ static hak_slab_t *mid_take_shared(hak_heap_t *h, unsigned cls)
 	return n ? got[0] : NULL;
 }
 
+/* Mid: a page of class cls on h's partial list has free blocks. The
+ * current page, out of free blocks, then waits at the partial list's tail
+ * with its never-carved blocks rather than carve them: those blocks are
+ * memory the thread has not touched, the free ones are resident already.
+ * Carving first took a fresh page's blocks while the frees that came
+ * back (mid_mt at 4 threads: blocks from the other workers' queues) lay
+ * on the older pages; every time a class's demand peaked on a new page,
+ * the whole page was carved and made resident however soon the demand
+ * fell. Tiny slabs (64 KiB) still carve first. */
+static inline bool mid_partial_has_free(const hak_heap_t *h, unsigned cls)
+{
+	const hak_slab_t *p = h->partial[cls];
+	return p && p->free;
+}
+
 /* Make h->cur[cls] a slab with a free block; false when out of memory. */
 static bool heap_refill(hak_heap_t *h, unsigned cls)
 {
@@ -315,17 +330,24 @@ static bool heap_refill(hak_heap_t *h, unsigned cls)
 	for (;;) {
 		if (s) {
 			bool had = s->free != NULL;
-			if (had || slab_carve(s, want)) {
+			bool park = !had && !tiny && s->fresh_left && mid_partial_has_free(h, cls);
+			if (had || (!park && slab_carve(s, want))) {
 				HAK_DEBUG_STAT_AT(stage != HAK_DBG_N ? stage
 						  : had ? HAK_DBG_refill_local
 							: HAK_DBG_refill_carve);
 				SLAB_CHECK(h, s);
 				return true;
 			}
-			s->where = SLAB_FULL;
-			s->full = 1;
-			s->used--; /* no longer current: its bias goes (all blocks are
-				    * live or remote, so it stays above 0) */
+			s->used--; /* no longer current: its bias goes (all its carved
+				    * blocks are live or remote, so it stays above 0) */
+			if (park) {
+				HAK_DEBUG_STAT_INC(refill_park);
+				s->where = SLAB_PARTIAL;
+				hak_partial_append(h, cls, s);
+			} else {
+				s->where = SLAB_FULL;
+				s->full = 1;
+			}
 			h->cur[cls] = NULL;
 			hak_tls.cur[cls] = &hak_empty_slab;
 		}
