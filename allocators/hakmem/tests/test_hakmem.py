@@ -476,3 +476,27 @@ def test_live_peak_reports_the_bytes_a_program_held(tmp_path):
     assert m, r.stderr.decode()
     rss_mib = json.loads(r.stdout.decode().strip().splitlines()[-1])["metrics"]["rss_peak_kb"] / 1024
     assert 256 * 2048 / 2**20 < float(m.group(1)) < rss_mib
+
+
+def test_mid_mt_demand_patch_applies_and_reports(tmp_path):
+    # tools/mid_mt_demand.patch (docs/PERFORMANCE.md's per-thread, per-class
+    # demand of mid_mt) must still apply to the workload, build and report;
+    # git apply rather than patch(1), which a fresh machine may lack
+    lib = need(LIB / "libhakmem.so")
+    (tmp_path / "workloads").mkdir()
+    shutil.copy(ROOT / "workloads" / "mid_mt.c", tmp_path / "workloads" / "mid_mt.c")
+    subprocess.run(["git", "apply", str(HERE.parent / "tools" / "mid_mt_demand.patch")],
+                   cwd=tmp_path, check=True)
+    exe = tmp_path / "mid_demand"
+    common = sorted(str(p) for p in (ROOT / "workloads" / "common").glob("*.c"))
+    subprocess.run(["gcc", "-I", str(ROOT / "workloads" / "common"), "-O2", "-std=gnu11", "-pthread",
+                    "-Wall", "-Werror", "-fno-builtin-malloc", "-fno-builtin-free", "-o", str(exe),
+                    str(tmp_path / "workloads" / "mid_mt.c"), *common, "-ldl", "-lm"], check=True)
+    r = run([str(exe), "--threads", "2", "--ops", "20000"], preload=lib)
+    assert r.returncode == 0, r.stderr.decode()
+    m = re.search(rb"per-worker peaks ([\d.]+) MiB, per-worker per-bin peaks ([\d.]+) MiB", r.stderr)
+    assert m, r.stderr.decode()
+    workers, bins = float(m.group(1)), float(m.group(2))
+    # 2 x 256 live blocks of 2 - 32 KiB: at least 1 MiB; a bin's peaks add
+    # up to at least the worker's
+    assert 1.0 < workers <= bins
