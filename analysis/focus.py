@@ -67,7 +67,8 @@ def head_to_head(cells: pd.DataFrame, focus: str, baseline: str, rss_bar: float 
     return pd.DataFrame(rows)
 
 
-def render(h2h: pd.DataFrame, focus: str, baseline: str, rss_bar: float, fmt: str, title: str = "") -> str:
+def render(h2h: pd.DataFrame, focus: str, baseline: str, rss_bar: float, fmt: str, title: str = "",
+           runs: pd.DataFrame | None = None) -> str:
     """The head-to-head table in `fmt` (text, markdown or csv) with a count of
     the cells that meet the bar."""
     if h2h.empty:
@@ -92,4 +93,6 @@ def render(h2h: pd.DataFrame, focus: str, baseline: str, rss_bar: float, fmt: st
         f"The bar: at least level with every allocator, RSS at most {rss_bar:.2f}x {baseline}, no failed run.",
         f"Cells meeting it: {met} of {len(h2h)}.",
     ]
+    if runs is not None:
+        lines += table.placement_lines(runs, md)
     return "\n".join(lines) + "\n"

@@ -76,7 +76,8 @@ def run_table(args: argparse.Namespace) -> int:
     title += "".join(f"\n{line}" for line in rs.variant_builds())
     if args.focus:
         h2h = focus.head_to_head(cells, args.focus, args.baseline, args.rss_bar)
-        sys.stdout.write(focus.render(h2h, args.focus, args.baseline, args.rss_bar, args.format, title))
+        sys.stdout.write(focus.render(h2h, args.focus, args.baseline, args.rss_bar, args.format, title,
+                                      rs.runs))
         return 0
     sys.stdout.write(table.render(cells, rs.runs, args.baseline, args.format, title))
     return 0

@@ -12,25 +12,27 @@ A result directory, as `make run-suite` writes it, holds:
 
 Row fields read here (everything else is carried along untouched):
 
-=============  ==========================================================
-workload       required; e.g. "larson", "json", "larson:small"
-allocator      required; base name: system, mimalloc, jemalloc, tcmalloc, hakmem
-threads        required; int
-variant        optional ("" when absent)
-label          optional; ``allocator+variant`` (derived when absent)
-rep            optional; repetition number
-status         optional ("ok" when absent); anything else is a failed run
-exit_code      optional; error: optional text
-metric         optional; "ops_per_sec" (higher is better, the default) or
-               "ns_per_op" (lower is better): which column a workload reports
-ops_per_sec    at least one of the two metric columns is required
+===================  ======================================================
+workload             required; e.g. "larson", "json", "larson:small"
+allocator            required; base name: system, mimalloc, jemalloc, tcmalloc, hakmem
+threads              required; int
+variant              optional ("" when absent)
+label                optional; ``allocator+variant`` (derived when absent)
+rep                  optional; repetition number
+status               optional ("ok" when absent); anything else is a failed run
+exit_code            optional; error: optional text
+metric               optional; "ops_per_sec" (higher is better, the default) or
+                     "ns_per_op" (lower is better): which column a workload reports
+ops_per_sec          at least one of the two metric columns is required
 ns_per_op
-max_rss_kb     peak RSS from wait4, KiB (else ``metric.rss_peak_kb``)
-phases         object name -> seconds        (csv ``phase.<name>``)
-latency_ns     object p50, p90, p99, p99.9, max (csv ``lat.<p>``)
-metrics        object                        (csv ``metric.<name>``)
-hakmem_stats   object, nested                (csv ``hakmem.<dotted.path>``)
-=============  ==========================================================
+max_rss_kb           peak RSS from wait4, KiB (else ``metric.rss_peak_kb``)
+ctx_switches_invol   optional; involuntary context switches (the note on
+                     runs the scheduler placed differently, table.py)
+phases               object name -> seconds        (csv ``phase.<name>``)
+latency_ns           object p50, p90, p99, p99.9, max (csv ``lat.<p>``)
+metrics              object                        (csv ``metric.<name>``)
+hakmem_stats         object, nested                (csv ``hakmem.<dotted.path>``)
+===================  ======================================================
 
 jsonl rows are flattened to the csv's column names, so both sources give the
 same frame. Derived columns added: ``label``, ``metric``, ``value`` (the

@@ -19,6 +19,13 @@ CELL_KEYS = ["workload", "threads", "label"]
 ALLOCATOR_ORDER = ["system", "mimalloc", "jemalloc", "tcmalloc", "hakmem"]
 SUPPORTED, UNSUPPORTED = "*", "~"
 FORMATS = ("text", "markdown", "csv")
+# A cell whose runs of one allocator were preempted this differently (most
+# involuntary context switches over fewest, the most at least
+# PLACEMENT_MIN_SWITCHES) had its threads placed differently by the
+# scheduler from run to run: on 2 cores, 4 producer/consumer threads run
+# several times faster when each pair shares a core, for every allocator.
+PLACEMENT_SPREAD = 4.0
+PLACEMENT_MIN_SWITCHES = 10_000
 
 
 def label_sort_key(label: str, baseline: str) -> tuple:
@@ -241,6 +248,31 @@ def summary_lines(cells: pd.DataFrame, runs: pd.DataFrame, baseline: str, md: bo
     return lines
 
 
+def placement_lines(runs: pd.DataFrame, md: bool) -> list[str]:
+    """A note on the cells whose runs the scheduler placed differently (see
+    PLACEMENT_SPREAD), from the runs' involuntary context switches; none
+    when the runs do not record them."""
+    if "ctx_switches_invol" not in runs.columns:
+        return []
+    ok = runs[runs["ok"]].assign(invol=pd.to_numeric(runs["ctx_switches_invol"], errors="coerce"))
+    ok = ok[ok["invol"].notna()]
+    found = []
+    for (w, t), cell in ok.groupby(["workload", "threads"], sort=True):
+        spans = []
+        for label, g in cell.groupby("label", sort=True):
+            lo, hi = int(g["invol"].min()), int(g["invol"].max())
+            if hi >= PLACEMENT_MIN_SWITCHES and hi >= PLACEMENT_SPREAD * max(lo, 1):
+                spans.append(f"{label} {lo:,} - {hi:,}")
+        if spans:
+            found.append(f"{w} {t}T ({'; '.join(spans)})")
+    if not found:
+        return []
+    bullet = "- " if md else "  "
+    return ["", f"Runs the scheduler placed differently (involuntary context switches of one allocator's "
+                f"runs over {PLACEMENT_SPREAD:g}x apart): their medians rank the threads' placement as "
+                "much as the allocators:"] + [bullet + f for f in found]
+
+
 def render(cells: pd.DataFrame, runs: pd.DataFrame, baseline: str, fmt: str, title: str = "") -> str:
     """The table and its summary in `fmt` (text, markdown or csv; csv is the
     cells only, numbers unformatted, one row per cell, failed cells included)."""
@@ -252,4 +284,5 @@ def render(cells: pd.DataFrame, runs: pd.DataFrame, baseline: str, fmt: str, tit
     lines += (markdown if md else align)(header, rows)
     lines += [""] + legend(baseline)
     lines += summary_lines(cells, runs, baseline, md)
+    lines += placement_lines(runs, md)
     return "\n".join(lines) + "\n"

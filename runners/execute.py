@@ -31,6 +31,11 @@ class Outcome:
     sys_s: float
     max_rss_kb: int | None  # KiB; None if unknown (killed before the launcher reported)
     stdout: str
+    # Context switches of the command: voluntary (it waited) and involuntary
+    # (the scheduler preempted it); None if unknown. The involuntary count
+    # tells apart runs whose threads the scheduler placed differently.
+    ctx_switches_vol: int | None = None
+    ctx_switches_invol: int | None = None
 
 
 def _kill_group(pid: int) -> None:
@@ -120,11 +125,14 @@ def spawn_and_wait(argv: list[str], env: dict[str, str], stdout_path: Path, stde
             sig = f"SIG{-code}"
     stdout = Path(stdout_path).read_text(errors="replace")
     user, system, rss = usage.ru_utime, usage.ru_stime, int(usage.ru_maxrss)
+    vol, invol = int(usage.ru_nvcsw), int(usage.ru_nivcsw)
     if launcher:
         own = _read_usage(usage_path)
         user, system, rss = own.get("user_s", user), own.get("sys_s", system), own.get("max_rss_kb")
+        vol, invol = own.get("nvcsw"), own.get("nivcsw")
     return Outcome(exit_code=code if code >= 0 else None, signal=sig, timed_out=timed_out.is_set(),
-                   wall_s=wall, user_s=user, sys_s=system, max_rss_kb=rss, stdout=stdout)
+                   wall_s=wall, user_s=user, sys_s=system, max_rss_kb=rss, stdout=stdout,
+                   ctx_switches_vol=vol, ctx_switches_invol=invol)
 
 
 def _read_usage(path: Path) -> dict:

@@ -28,7 +28,8 @@ MIN_FREE_BYTES = 10 * 1024 * 1024
 CORE_COLUMNS = [
     "workload", "allocator", "variant", "label", "threads", "rep", "round", "order", "timer",
     "status", "exit_code", "signal", "error", "metric", "ops", "ops_per_sec", "ns_per_op",
-    "seconds", "wall_s", "user_s", "sys_s", "max_rss_kb", "checksum", "detected_allocator",
+    "seconds", "wall_s", "user_s", "sys_s", "max_rss_kb", "ctx_switches_vol", "ctx_switches_invol",
+    "checksum", "detected_allocator",
     "seed", "run_id", "cmd", "env",
 ]
 

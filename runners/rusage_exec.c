@@ -8,7 +8,8 @@
  * least the runner's own ~15 MiB. Forked from this small program instead,
  * the command's ru_maxrss is its own (plus about 1 MiB of this launcher).
  *
- * It writes {"max_rss_kb":N,"user_s":U,"sys_s":S} to OUT.json after the
+ * It writes {"max_rss_kb":N,"user_s":U,"sys_s":S,"nvcsw":V,"nivcsw":I} (the
+ * voluntary and involuntary context switches) to OUT.json after the
  * command ends, then ends the same way: the same exit code, or the same
  * signal re-raised (without a core dump of its own). The caller keeps
  * measuring wall time and enforcing time limits on the whole process group.
@@ -48,8 +49,9 @@ int main(int argc, char **argv) {
     }
     FILE *f = fopen(argv[1], "w");
     if (f) {
-        fprintf(f, "{\"max_rss_kb\":%ld,\"user_s\":%.6f,\"sys_s\":%.6f}\n", ru.ru_maxrss,
-                ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+        fprintf(f, "{\"max_rss_kb\":%ld,\"user_s\":%.6f,\"sys_s\":%.6f,\"nvcsw\":%ld,\"nivcsw\":%ld}\n",
+                ru.ru_maxrss, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+                ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_nvcsw, ru.ru_nivcsw);
         fclose(f);
     }
     if (WIFSIGNALED(status)) {

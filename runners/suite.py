@@ -70,7 +70,8 @@ def measure(plan: Plan, run: Run, res: ResultDir, run_id: str) -> dict:
         status, error = "failed", row["hf.error"]
     row.update(status=status, exit_code=out.exit_code, signal=out.signal, error=error,
                wall_s=round(out.wall_s, 6), user_s=round(out.user_s, 6), sys_s=round(out.sys_s, 6),
-               max_rss_kb=out.max_rss_kb)
+               max_rss_kb=out.max_rss_kb, ctx_switches_vol=out.ctx_switches_vol,
+               ctx_switches_invol=out.ctx_switches_invol)
     row.update(result_fields(result))
     if stats_file is not None:
         stats = read_stats(stats_file)

@@ -166,3 +166,27 @@ def test_title_names_the_command(tmp_path, synth, capsys):
     d = synth.write_dir(tmp_path / "r", [synth.row("w", "mimalloc", 1, 0, 1.0)], meta=meta)
     _, out, _ = run_cli([d], capsys)
     assert out.splitlines()[1] == "made by: make run-suite THREADS=1,4"
+
+
+def test_runs_placed_differently_are_named(tmp_path, synth, capsys):
+    # a cell whose runs of one allocator were preempted over 4x more in one
+    # run than in another (the scheduler placed its threads differently) is
+    # named below the table and the bar; small counts and an even spread
+    # are not, and results without the column get no note
+    rows = []
+    for rep, (a, b) in enumerate([(8_000, 40_000), (9_000, 41_000), (150_000, 45_000)]):
+        rows.append(synth.row("cross_thread", "hakmem", 4, rep, 1e7, ctx_switches_invol=a))
+        rows.append(synth.row("cross_thread", "mimalloc", 4, rep, 1e7, ctx_switches_invol=b))
+        rows.append(synth.row("larson", "hakmem", 1, rep, 1e7, ctx_switches_invol=[1, 9, 40][rep]))
+        rows.append(synth.row("larson", "mimalloc", 1, rep, 1e7, ctx_switches_invol=3))
+    d = synth.write_dir(tmp_path / "placed", rows)
+    for extra in ([], ["--focus", "hakmem"]):
+        assert quick_analyze.main([str(d)] + extra) == 0
+        out = capsys.readouterr().out
+        note = out[out.index("Runs the scheduler placed differently"):]
+        assert "cross_thread 4T (hakmem 8,000 - 150,000)" in note
+        assert "mimalloc" not in note and "larson" not in note
+    plain = synth.write_dir(tmp_path / "plain", [{k: v for k, v in r.items() if k != "ctx_switches_invol"}
+                                                 for r in rows])
+    assert quick_analyze.main([str(plain)]) == 0
+    assert "placed differently" not in capsys.readouterr().out

@@ -49,6 +49,9 @@ def test_ok_row_columns(faults):
     assert row["phase.alloc"] == 0.0004 and row["lat.p99"] == 30 and row["lat.p99.9"] == 40
     assert row["metric.rss_peak_kb"] == 1234 and row["ops"] == 1000
     assert 0 < row["max_rss_kb"] < 10000  # the workload's own, not the runner's
+    # the scheduler's view of the run: how often it waited and was preempted
+    assert isinstance(row["ctx_switches_vol"], int) and row["ctx_switches_vol"] >= 0
+    assert isinstance(row["ctx_switches_invol"], int) and row["ctx_switches_invol"] >= 0
     assert row["cmd"][-2:] == ["--threads", "1"] and "--ops" in row["cmd"]
     assert (result / "logs" / f"{row['run_id']}.stderr").read_text().startswith("fake workload")
 
