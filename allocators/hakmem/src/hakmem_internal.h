@@ -129,7 +129,7 @@ typedef struct hak_slab {
 	uint8_t full;             /* 1 while SLAB_FULL: the next local free goes slow */
 	uint8_t *bump;            /* next never-used block */
 	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap; from
-				   * bit 48 on, how many (heap.c) */
+				   * bit HAK_REMOTE_COUNT_SHIFT on, how many (heap.c) */
 	struct hak_slab *next;    /* partial list of its class, or a free-slab list */
 	struct hak_slab *prev;    /* same list, backwards */
 	union {
@@ -138,6 +138,10 @@ typedef struct hak_slab {
 		hak_heap_t *owner; /* in use (has a class): the heap allocating from it */
 	};
 } hak_slab_t;
+
+/* A slab's remote word holds from this bit on how many blocks its remote
+ * list holds (heap.c, where the word is explained). */
+#define HAK_REMOTE_COUNT_SHIFT 48
 
 _Static_assert(sizeof(hak_slab_t) == 64, "slab metadata is one cache line");
 _Static_assert(HAK_SMALL_MAX <= UINT16_MAX && ((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 <= UINT16_MAX,

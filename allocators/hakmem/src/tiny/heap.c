@@ -224,13 +224,12 @@ HAK_NOINLINE void hak_slab_local_slow(hak_slab_t *s)
  * own list is empty: the walk read every block's line, a cache miss per
  * block freed long ago (mid_mt at 4 threads with the workers taking turns
  * on one core: 106 k of 595 k last-level read misses, cachegrind). */
-#define REMOTE_COUNT_SHIFT 48
-_Static_assert(((size_t)1 << HAK_MID_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - REMOTE_COUNT_SHIFT)) &&
-		       ((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - REMOTE_COUNT_SHIFT)),
+_Static_assert(((size_t)1 << HAK_MID_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - HAK_REMOTE_COUNT_SHIFT)) &&
+		       ((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - HAK_REMOTE_COUNT_SHIFT)),
 	       "a slab's block count fits the remote word's count");
 static inline void *remote_head(uintptr_t w)
 {
-	return (void *)(w & ((((uintptr_t)1) << REMOTE_COUNT_SHIFT) - 2));
+	return (void *)(w & ((((uintptr_t)1) << HAK_REMOTE_COUNT_SHIFT) - 2));
 }
 
 static void heap_drain_remote(hak_heap_t *h)
@@ -244,7 +243,7 @@ static void heap_drain_remote(hak_heap_t *h)
 		/* acq_rel: the next remote free that lists s again must see our read */
 		uintptr_t w = atomic_exchange_explicit(&s->remote, 0, memory_order_acq_rel);
 		void *b = remote_head(w);
-		uint32_t n = (uint32_t)(w >> REMOTE_COUNT_SHIFT);
+		uint32_t n = (uint32_t)(w >> HAK_REMOTE_COUNT_SHIFT);
 		if (n) {
 			if (s->free) {
 				void *tail = b;
@@ -546,11 +545,11 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 static void remote_push(hak_slab_t *s, void *head, void *tail, uint32_t n)
 {
 	hak_seg_t *seg = hak_slab_seg(s);
-	HAK_ASSERT(((uintptr_t)head >> REMOTE_COUNT_SHIFT) == 0);
+	HAK_ASSERT(((uintptr_t)head >> HAK_REMOTE_COUNT_SHIFT) == 0);
 	uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed), w;
 	do {
 		*(void **)tail = remote_head(old);
-		w = (uintptr_t)head | 1 | (((old >> REMOTE_COUNT_SHIFT) + n) << REMOTE_COUNT_SHIFT);
+		w = (uintptr_t)head | 1 | (((old >> HAK_REMOTE_COUNT_SHIFT) + n) << HAK_REMOTE_COUNT_SHIFT);
 	} while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, w, memory_order_acq_rel,
 							memory_order_acquire));
 	if (!(old & 1)) {
