@@ -78,7 +78,7 @@ HAK_API void *hak_calloc(size_t nmemb, size_t size)
 {
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
-		HAK_DEBUG_STAT_SHARED(size_overflow);
+		HAK_DEBUG_STAT_ANY(size_overflow);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -138,11 +138,11 @@ static void *realloc_room_alloc(size_t room)
 HAK_API void *hak_realloc(void *ptr, size_t size)
 {
 	if (!ptr) {
-		HAK_DEBUG_STAT_SHARED(realloc_null);
+		HAK_DEBUG_STAT_ANY(realloc_null);
 		return hak_malloc(size);
 	}
 	if (size == 0) {
-		HAK_DEBUG_STAT_SHARED(realloc_zero);
+		HAK_DEBUG_STAT_ANY(realloc_zero);
 		hak_free(ptr);
 		return NULL;
 	}
@@ -150,7 +150,7 @@ HAK_API void *hak_realloc(void *ptr, size_t size)
 	if (old > HAK_SMALL_MAX) /* the learner counts a big block's realloc as one request */
 		hak_tick(hak_learn_request_weight(size));
 	if (realloc_fits(ptr, old, size)) {
-		HAK_DEBUG_STAT_SHARED(realloc_in_place);
+		HAK_DEBUG_STAT_ANY(realloc_in_place);
 		return ptr;
 	}
 	hak_seg_t *seg = hak_seg_of(ptr);
@@ -180,7 +180,7 @@ HAK_API void *hak_reallocarray(void *ptr, size_t nmemb, size_t size)
 {
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
-		HAK_DEBUG_STAT_SHARED(size_overflow);
+		HAK_DEBUG_STAT_ANY(size_overflow);
 		errno = ENOMEM;
 		return NULL;
 	}

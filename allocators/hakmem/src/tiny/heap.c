@@ -555,7 +555,7 @@ static void remote_push(hak_slab_t *s, void *head, void *tail, uint32_t n)
 	if (!(old & 1)) {
 		/* We listed the slab: push it onto its heap's stack. Until then
 		 * the owner cannot drain (nor free, nor pass on) it. */
-		HAK_DEBUG_STAT_SHARED(free_remote_listed);
+		HAK_DEBUG_STAT_ANY(free_remote_listed);
 		hak_heap_t *h = s->owner;
 		_Atomic(hak_slab_t *) *link = &seg->rnext[s - seg->slabs];
 		hak_slab_t *top = atomic_load_explicit(&h->remote_slabs, memory_order_relaxed);
@@ -598,7 +598,7 @@ static void small_free_remote(hak_seg_t *seg, void *p)
 {
 	hak_slab_t *s = hak_slab_of(seg, p);
 	unsigned cls = s->cls;
-	HAK_DEBUG_STAT_SHARED(free_remote);
+	HAK_DEBUG_STAT_ANY(free_remote);
 	remote_count(cls >= HAK_TINY_NCLS);
 	if (cls >= HAK_TINY_NCLS || HAK_UNLIKELY(hak_tls.state == HAK_TLS_EXITED)) {
 		remote_push(s, p, p, 1);
@@ -710,7 +710,7 @@ HAK_NOINLINE void hak_free_slow(void *p)
 		return;
 	}
 	if (seg->kind == HAK_SEG_SPAN) {
-		HAK_DEBUG_STAT_SHARED(free_span);
+		HAK_DEBUG_STAT_ANY(free_span);
 		if (seg->l25_cls >= 0)
 			hak_l25_free(seg);
 		else
