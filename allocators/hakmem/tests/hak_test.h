@@ -79,6 +79,16 @@ static inline void munmap_array(void **v, size_t n)
 
 #define OK(name) printf("ok %s\n", name)
 
+/* The main of a test of the debug counters or of what only the debug and
+ * timing builds have, compiled where they are absent (the sanitizer builds
+ * compile every unit test without HAKMEM_DEBUG): it passes, saying so. */
+#define NOT_IN_THIS_BUILD_MAIN(what)                                                               \
+	int main(void)                                                                             \
+	{                                                                                          \
+		OK(what "_not_in_this_build");                                                     \
+		return 0;                                                                          \
+	}
+
 /* Unbuffered stdout: "ok" lines survive a CHECK's _exit. */
 __attribute__((constructor)) static void hak_test_unbuffer(void)
 {

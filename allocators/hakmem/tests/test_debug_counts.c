@@ -54,9 +54,5 @@ int main(void)
 	return 0;
 }
 #else
-int main(void)
-{
-	printf("ok debug_counters_not_in_this_build\n");
-	return 0;
-}
+NOT_IN_THIS_BUILD_MAIN("debug_counters")
 #endif
