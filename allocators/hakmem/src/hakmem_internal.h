@@ -181,7 +181,15 @@ struct hak_seg {
 			uint32_t user_off; /* span: bytes from the header to the block */
 		};
 	};
-	hak_heap_t *home;               /* SuperSlab: heap whose bookkeeping holds it */
+	union {
+		hak_heap_t *home;       /* SuperSlab: heap whose bookkeeping holds it */
+		struct {                /* span: its pages [lo, hi) (from the header) were
+					 * fresh when its Large block was handed out, and
+					 * tell at its free whether the program wrote them
+					 * (large/populate.c); lo == hi: nothing to tell */
+			uint32_t fresh_lo, fresh_hi;
+		};
+	};
 	_Atomic uint32_t offset_slabs;  /* Mid SuperSlab: bit i once slab i handed out a
 					 * pointer inside a block (aligned allocation) */
 	uint8_t pad1[4];
@@ -630,6 +638,18 @@ void hak_large_lock(void);
 void hak_large_unlock(void);
 void hak_large_fork_child(void);
 
+/* Large blocks with fresh pages (large/populate.c). A Large block of
+ * `span` was handed out whose bytes [lo, hi) from the header (page-aligned)
+ * are fresh: make them resident at once if the program has been writing
+ * its Large blocks whole, else leave them to fault and learn from them at
+ * the block's free. Call after hak_span_set_block. */
+void hak_large_fresh(hak_seg_t *span, size_t lo, size_t hi);
+/* The Large block of `span` is being freed (before the whale cache takes
+ * its pages): what its fresh pages tell, if any. */
+void hak_large_fresh_free(hak_seg_t *span);
+/* The calling thread is about to map, unmap or move a span's pages. */
+void hak_large_note_mapper(void);
+
 /* Map a span: a header at a 2 MiB boundary and a block of `size` bytes at
  * offset `off`; `align`/`skew` as hak_os_map_aligned. */
 hak_seg_t *hak_span_map(size_t size, size_t off, size_t align, size_t skew);
@@ -643,6 +663,7 @@ static inline void hak_span_set_block(hak_seg_t *span, size_t off, int32_t cls, 
 	span->l25_cls = cls;
 	span->usable = usable;
 	span->fresh = fresh;
+	span->fresh_lo = span->fresh_hi = 0;
 }
 /* Grow the block of `span` (user_off HAK_SPAN_HDR) to hold `size` bytes without
  * copying: an L2.5 block within its mapping (spare room, no system call);

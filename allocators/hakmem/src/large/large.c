@@ -81,12 +81,14 @@ hak_seg_t *hak_span_map(size_t size, size_t off, size_t align, size_t skew)
 	if (size > PTRDIFF_MAX - off - HAK_SEG_SIZE)
 		return NULL;
 	size_t map_size = hak_align_up(off + size, HAK_PAGE);
+	hak_large_note_mapper();
 	hak_seg_t *span = hak_os_map_aligned(map_size, align, skew);
 	return span ? span_init(span, map_size, off, true) : NULL;
 }
 
 void hak_span_unmap(hak_seg_t *span)
 {
+	hak_large_note_mapper();
 	hak_os_unmap(span, span->map_size);
 }
 
@@ -309,20 +311,21 @@ static void whale_split(hak_seg_t *span, size_t need, size_t unit)
 
 /* The range [from, to) of span is fresh address space: move the pages of
  * cached spans into it (no copy, no page fault later) while any are
- * cached. */
-static void whale_fill(hak_seg_t *span, size_t from, size_t to)
+ * cached. Returns where the range is still fresh from (`to`: nowhere). */
+static size_t whale_fill(hak_seg_t *span, size_t from, size_t to)
 {
 	while (from < to) {
 		size_t need = to - from;
 		hak_seg_t *b = whale_take_any(need);
 		if (!b)
-			return;
+			return from;
 		size_t bs = b->map_size;
 		size_t len = bs < need ? bs : need;
 		uint8_t *src = (uint8_t *)b + bs - len; /* the tail: b keeps its header */
+		hak_large_note_mapper();
 		if (hak_os_move_into(src, len, (uint8_t *)span + from) != 0) {
 			whale_array_put(b);
-			return;
+			return from;
 		}
 		from += len;
 		if (len == bs)
@@ -333,6 +336,7 @@ static void whale_fill(hak_seg_t *span, size_t from, size_t to)
 		else
 			hak_span_unmap(b);
 	}
+	return to;
 }
 
 /* Where a realloc room's mapping is cut: WHALE_ROOM_MAX, or the large
@@ -358,10 +362,12 @@ static size_t whale_room_unit(void)
  * the step's untouched tail counted as live bytes, and the bound then
  * evicted resident cached pages for it (large: 21 MiB per default run,
  * faulted in again). The span, possibly moved; NULL when growing failed
- * (span unmapped). */
-static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, bool keep)
+ * (span unmapped). `*fresh`: where its bytes are fresh from (`need`:
+ * nowhere). */
+static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, bool keep, size_t *fresh)
 {
 	size_t have = span->map_size;
+	*fresh = need;
 	if (have >= need) {
 		if (!whale_serves(have, need, keep))
 			whale_split(span, need, HAK_SEG_SIZE);
@@ -369,6 +375,7 @@ static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, bool keep)
 			whale_split(span, need, whale_room_unit());
 		return span;
 	}
+	hak_large_note_mapper();
 	if (hak_os_grow_in_place(span, have, need) != 0) {
 		hak_seg_t *moved = hak_os_move(span, have, need, HAK_SEG_SIZE);
 		if (!moved) {
@@ -378,7 +385,7 @@ static hak_seg_t *whale_fit(hak_seg_t *span, size_t need, bool keep)
 		span = moved;
 	}
 	span->map_size = need;
-	whale_fill(span, have, need);
+	*fresh = whale_fill(span, have, need);
 	return span;
 }
 
@@ -432,9 +439,11 @@ static void whale_decay(void)
 	}
 }
 
-/* hak_whale_get; `keep`: a span larger than `need` serves as it is. */
-static hak_seg_t *whale_get(size_t need, bool keep)
+/* hak_whale_get; `keep`: a span larger than `need` serves as it is;
+ * `*fresh` as whale_fit's (`need` when there is no span). */
+static hak_seg_t *whale_get(size_t need, bool keep, size_t *fresh)
 {
+	*fresh = need;
 	if (hak_config.whale_cache == 0)
 		return NULL;
 	HAK_TIME_BEGIN(t);
@@ -461,7 +470,7 @@ static hak_seg_t *whale_get(size_t need, bool keep)
 		span = whale_take_any(need);
 	if (span) {
 		size_t before = span->map_size;
-		span = whale_fit(span, need, keep);
+		span = whale_fit(span, need, keep, fresh);
 		int64_t now = span ? (int64_t)span->map_size : 0;
 		if (now != counted) /* not the own slot's span taken back as it is */
 			hak_whale_note_live(now - counted);
@@ -475,12 +484,14 @@ static hak_seg_t *whale_get(size_t need, bool keep)
 
 hak_seg_t *hak_whale_get(size_t need)
 {
-	return whale_get(need, false);
+	size_t fresh;
+	return whale_get(need, false, &fresh);
 }
 
 hak_seg_t *hak_whale_get_room(size_t need)
 {
-	return whale_get(need, true);
+	size_t fresh;
+	return whale_get(need, true, &fresh);
 }
 
 void hak_whale_put(hak_seg_t *span)
@@ -542,11 +553,13 @@ void *hak_large_alloc(size_t size, size_t align)
 	 * 470 against 209 cycles an allocation at 1 thread) */
 	if (HAK_UNLIKELY(hak_tls.span_counts[HAK_SC_large_allocs] >= HAK_SPAN_PUBLISH_EVERY))
 		hak_span_counts_publish();
-	size_t map_size = hak_large_map_size(off + size);
-	hak_seg_t *span = skew ? NULL : hak_whale_get(hak_align_up(off + size, HAK_PAGE));
+	size_t map_size = hak_large_map_size(off + size), need = hak_align_up(off + size, HAK_PAGE);
+	size_t fresh = need;
+	hak_seg_t *span = skew ? NULL : whale_get(need, false, &fresh);
 	if (span) {
 		HAK_SPAN_COUNT(whale_hits);
 		hak_span_set_block(span, off, -1, span->map_size - off, false);
+		hak_large_fresh(span, fresh, need);
 		return (uint8_t *)span + off;
 	}
 	HAK_TIME_BEGIN(t);
@@ -558,6 +571,7 @@ void *hak_large_alloc(size_t size, size_t align)
 	}
 	hak_whale_note_live((int64_t)span->map_size);
 	HAK_STAT_INC(large_refills);
+	hak_large_fresh(span, hak_align_up(off, HAK_PAGE), need); /* the header's page is not */
 	return (uint8_t *)span + off;
 }
 
@@ -625,6 +639,7 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 	}
 	size_t old_map = span->map_size;
 	hak_seg_t *ns = span;
+	hak_large_note_mapper();
 	if (hak_os_grow_in_place(span, old_map, new_map) != 0) {
 		ns = hak_os_move(span, old_map, new_map, HAK_SEG_SIZE);
 		if (!ns)
@@ -632,7 +647,7 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 	}
 	/* the growth is fresh address space: the pages of cached mappings,
 	 * moved in, spare the page faults (and the cache evicting them) */
-	whale_fill(ns, old_map, new_map);
+	(void)whale_fill(ns, old_map, new_map);
 	if (was_l25)
 		HAK_STAT_INC(l25_frees);
 	else
@@ -652,6 +667,7 @@ void *hak_span_realloc(hak_seg_t *span, size_t size)
 void hak_large_free(hak_seg_t *span)
 {
 	HAK_SPAN_COUNT(large_frees);
+	hak_large_fresh_free(span);
 	hak_whale_put(span);
 }
 
