@@ -24,8 +24,8 @@
  *     QUIET_MS since the last time such a call came from a thread other
  *     than the one before it. A populate holds the lock for reading over
  *     the whole range, and another thread's mmap or munmap waits for it
- *     (large at 2 and 4 threads, populating every block: 0.72 and 0.72 of
- *     faulting them).
+ *     (large at 2 and 4 threads, populating every block: 0.67 - 0.81 of
+ *     faulting them; docs/PERFORMANCE.md).
  *
  * State: relaxed atomics; races only make a decision a block late. The
  * latest probe is known by its address, not its header: it may be unmapped
