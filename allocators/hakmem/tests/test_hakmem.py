@@ -478,6 +478,23 @@ def test_live_peak_reports_the_bytes_a_program_held(tmp_path):
     assert 256 * 2048 / 2**20 < float(m.group(1)) < rss_mib
 
 
+def test_fault_cost_reports_every_chunk_for_each_thread_count(tmp_path):
+    # tools/fault_cost.c (docs/PERFORMANCE.md's faulting against populating,
+    # one thread and several) must still build and print a line per chunk
+    exe = tmp_path / "fault_cost"
+    subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", str(exe),
+                    str(HERE.parent / "tools" / "fault_cost.c")], check=True)
+    for threads in ("1", "2"):
+        r = run([str(exe), "8", "1", threads])
+        if r.returncode == 3:
+            pytest.skip(r.stderr.decode().strip())
+        assert r.returncode == 0, r.stderr.decode()
+        lines = r.stdout.decode().splitlines()
+        chunks = [re.fullmatch(rf"threads {threads} chunk (\w+) ns/page \d+", ln).group(1) for ln in lines]
+        assert chunks == ["0", "16", "64", "256", "2048", "all"]
+    assert run([str(exe), "4"]).returncode == 2  # fewer MiB than the pass's mappings
+
+
 def test_mid_mt_demand_patch_applies_and_reports(tmp_path):
     # tools/mid_mt_demand.patch (docs/PERFORMANCE.md's per-thread, per-class
     # demand of mid_mt) must still apply to the workload, build and report;
