@@ -1,5 +1,5 @@
 /*
- * os.c - the only file that calls mmap, munmap and madvise.
+ * os.c - the only file that calls mmap, munmap, madvise and mincore.
  *
  * Owns: aligned mappings (with an address hint so most 2 MiB-aligned maps
  * cost one system call: os_floor), the byte counters and the peak, the timing brackets
@@ -143,6 +143,20 @@ void hak_os_purge(void *p, size_t size)
 	HAK_TIME_END(syscall_munmap, t);
 	HAK_STAT_ADD(bytes_purged, size);
 	HAK_STAT_INC(madvise_calls);
+}
+
+size_t hak_os_resident(const void *p, size_t size)
+{
+	unsigned char vec[64]; /* pages asked per call */
+	size_t n = 0;
+	for (size_t off = 0; off < size; off += sizeof vec * HAK_PAGE) {
+		size_t len = size - off < sizeof vec * HAK_PAGE ? size - off : sizeof vec * HAK_PAGE;
+		if (mincore((void *)((const uint8_t *)p + off), len, vec) != 0)
+			return 0;
+		for (size_t i = 0; i < len / HAK_PAGE; i++)
+			n += vec[i] & 1;
+	}
+	return n * HAK_PAGE;
 }
 
 /* Set once the kernel refused MADV_POPULATE_WRITE as unknown (before 5.14):

@@ -1,7 +1,8 @@
 /*
- * os.h - every system call hakmem makes on memory (mmap, munmap, madvise),
- * behind one small interface. Each call is counted (bytes mapped, unmapped,
- * purged, peak mapped) and bracketed for the timing profile.
+ * os.h - every system call hakmem makes on memory (mmap, munmap, madvise,
+ * mincore), behind one small interface. Each call that maps, unmaps or
+ * purges is counted (bytes mapped, unmapped, purged, peak mapped) and
+ * bracketed for the timing profile.
  *
  * Contract: mapped memory is zero-filled (the kernel does it; callers never
  * clear fresh pages); on failure functions return NULL / -1 and never abort.
@@ -29,6 +30,10 @@ void hak_os_purge(void *p, size_t size);
  * Linux 5.14). p and size page-aligned. Best effort: on a kernel without it,
  * or short of memory, nothing happens and the pages fault when touched. */
 void hak_os_populate(void *p, size_t size);
+/* Bytes of [p, p + size) (page-aligned) resident now (mincore); 0 when
+ * the range is not all mapped, so an unmapped range reads as never
+ * written. */
+size_t hak_os_resident(const void *p, size_t size);
 /* Grow the mapping [p, p + old) to [p, p + new) where it is, if the address
  * space after it is free; 0 on success, -1 (nothing changed) otherwise. */
 int hak_os_grow_in_place(void *p, size_t old, size_t new_size);

@@ -554,7 +554,7 @@ void *hak_large_alloc(size_t size, size_t align)
 	if (HAK_UNLIKELY(hak_tls.span_counts[HAK_SC_large_allocs] >= HAK_SPAN_PUBLISH_EVERY))
 		hak_span_counts_publish();
 	size_t map_size = hak_large_map_size(off + size), need = hak_align_up(off + size, HAK_PAGE);
-	size_t fresh = need;
+	size_t fresh; /* set by whale_get */
 	hak_seg_t *span = skew ? NULL : whale_get(need, false, &fresh);
 	if (span) {
 		HAK_SPAN_COUNT(whale_hits);

@@ -29,10 +29,9 @@
  *
  * State: relaxed atomics; races only make a decision a block late. The
  * latest probe is known by its address, not its header: it may be unmapped
- * by the time it is asked, and mincore then fails instead of faulting.
+ * by the time it is asked, and hak_os_resident then reads 0 instead of
+ * faulting.
  */
-#include <sys/mman.h>
-
 #include "../hakmem_internal.h"
 
 #define PROBE_SAMPLES 16                 /* pages of a probe asked */
@@ -76,8 +75,7 @@ static bool written_whole(const uint8_t *p, size_t pages)
 {
 	for (unsigned i = 0; i < PROBE_SAMPLES; i++) {
 		size_t page = (2 * i + 1) * pages / (2 * PROBE_SAMPLES);
-		unsigned char v = 0;
-		if (mincore((void *)(p + page * HAK_PAGE), HAK_PAGE, &v) != 0 || !(v & 1))
+		if (hak_os_resident(p + page * HAK_PAGE, HAK_PAGE) == 0)
 			return false;
 	}
 	return true;

@@ -31,18 +31,6 @@ typedef struct {
 	uint64_t resident, live, cached, listed, remote; /* bytes */
 } account_row_t;
 
-/* Resident bytes of slab range [p, p + len) (page aligned). */
-static uint64_t resident_bytes(const uint8_t *p, size_t len)
-{
-	unsigned char vec[((size_t)1 << HAK_MID_SLAB_SHIFT) / HAK_PAGE];
-	uint64_t n = 0;
-	if (len > sizeof(vec) * HAK_PAGE || mincore((void *)p, len, vec) != 0)
-		return 0;
-	for (size_t i = 0; i < len / HAK_PAGE; i++)
-		n += vec[i] & 1;
-	return n * HAK_PAGE;
-}
-
 /* Blocks on a list threaded through them; at most `cap` (a list being
  * changed by a thread the debugger did not stop cannot loop it). */
 static uint64_t list_length(const void *b, uint64_t cap)
@@ -68,7 +56,7 @@ static void row_add(account_row_t *to, const account_row_t *r)
 static void account_slab(account_row_t *rows, account_row_t *idle, int kind, const hak_slab_t *s)
 {
 	size_t size = (size_t)1 << hak_slab_seg(s)->slab_shift;
-	account_row_t r = {.pages = 1, .resident = resident_bytes(hak_slab_start(s), size)};
+	account_row_t r = {.pages = 1, .resident = hak_os_resident(hak_slab_start(s), size)};
 	if (s->cls == HAK_CLS_NONE) {
 		row_add(&idle[kind], &r);
 		return;
