@@ -122,8 +122,21 @@ static void test_batch_of_one(void)
 #define WORKERS 4
 #define ROUNDS 60
 #define PER 96
-static _Atomic(void *) mailbox[WORKERS][PER];
-static _Atomic uint32_t mailsize[WORKERS][PER];
+/* A slot holds a block's address and its size in one word (size in the top
+ * 16 bits): with the size in a word of its own, the sender's next round could
+ * overwrite it between the receiver's taking the block and reading its size. */
+static _Atomic uint64_t mailbox[WORKERS][PER];
+#define MAIL_SHIFT 48
+
+static uint64_t mail_pack(void *p, uint32_t n)
+{
+	return (uint64_t)(uintptr_t)p | (uint64_t)n << MAIL_SHIFT;
+}
+
+static void *mail_block(uint64_t m)
+{
+	return (void *)(uintptr_t)(m & (((uint64_t)1 << MAIL_SHIFT) - 1));
+}
 
 static void *worker(void *arg)
 {
@@ -141,19 +154,18 @@ static void *worker(void *arg)
 		}
 		/* free what the previous worker passed us */
 		for (int i = 0; i < PER; i++) {
-			void *q = atomic_exchange(&mailbox[id][i], NULL);
-			if (q) {
-				uint32_t n = atomic_load(&mailsize[id][i]);
-				CHECK(pat_check(q, n, n));
-				free(q);
+			uint64_t m = atomic_exchange(&mailbox[id][i], 0);
+			if (m) {
+				uint32_t n = (uint32_t)(m >> MAIL_SHIFT);
+				CHECK(pat_check(mail_block(m), n, n));
+				free(mail_block(m));
 			}
 		}
 		int next = (id + 1) % WORKERS;
 		for (int i = 0; i < PER; i++) {
 			CHECK(pat_check(mine[i], size[i], size[i]));
-			if (i % 2 == 0 && atomic_load(&mailbox[next][i]) == NULL) {
-				atomic_store(&mailsize[next][i], size[i]);
-				atomic_store(&mailbox[next][i], mine[i]);
+			if (i % 2 == 0 && atomic_load(&mailbox[next][i]) == 0) {
+				atomic_store(&mailbox[next][i], mail_pack(mine[i], size[i]));
 			} else {
 				free(mine[i]);
 			}
@@ -172,7 +184,7 @@ static void test_concurrent(void)
 		CHECK(pthread_join(t[i], NULL) == 0);
 	for (int w = 0; w < WORKERS; w++)
 		for (int i = 0; i < PER; i++)
-			free(atomic_exchange(&mailbox[w][i], NULL));
+			free(mail_block(atomic_exchange(&mailbox[w][i], 0)));
 	CHECK(stat_of(&hak_stats.mid_shared_takes) > takes);
 	CHECK(stat_of(&hak_stats.mid_remote_frees) > 0);
 	OK("pages circulate between threads under remote frees, contents intact");
