@@ -21,11 +21,11 @@
  *     populating, one fresh block in PROBE_EVERY is still a probe, so a
  *     program that stops writing its blocks whole is noticed.
  *   - No other thread maps, unmaps or moves spans meanwhile: for
- *     QUIET_MS since the last time such a call came from a thread other
- *     than the one before it. A populate holds the lock for reading over
- *     the whole range, and another thread's mmap or munmap waits for it
- *     (large at 2 and 4 threads, populating every block: 0.67 - 0.81 of
- *     faulting them; docs/PERFORMANCE.md).
+ *     HAKMEM_LARGE_QUIET_MS (20) since the last time such a call came from
+ *     a thread other than the one before it. A populate holds the lock for
+ *     reading over the whole range, and another thread's mmap or munmap
+ *     waits for it (large at 2 and 4 threads, populating every block:
+ *     0.67 - 0.81 of faulting them; docs/PERFORMANCE.md).
  *
  * State: relaxed atomics; races only make a decision a block late. The
  * latest probe is known by its address, not its header: it may be unmapped
@@ -36,7 +36,6 @@
 
 #define PROBE_SAMPLES 16                 /* pages of a probe asked */
 #define PROBE_EVERY 8                    /* while populating, 1 fresh block in this many is a probe */
-#define QUIET_MS 20                      /* ms without a change of mapping thread before populating */
 #define FRESH_MIN ((size_t)256 << 10)    /* bytes: fewer fresh ones are left to fault */
 
 static _Atomic bool fresh_written;       /* the last probe was written whole */
@@ -58,13 +57,13 @@ void hak_large_note_mapper(void)
 		atomic_store_explicit(&mapper_switch_ms, hak_os_now_ms(), memory_order_relaxed);
 }
 
-/* Has the calling thread been the only one mapping spans for QUIET_MS? */
+/* Has the calling thread been the only one mapping spans for LARGE_QUIET_MS? */
 static bool sole_mapper(void)
 {
 	if (atomic_load_explicit(&mapper_last, memory_order_relaxed) != (uintptr_t)&mapper_token)
 		return false;
 	uint64_t since = atomic_load_explicit(&mapper_switch_ms, memory_order_relaxed);
-	return since == 0 || hak_os_now_ms() - since >= QUIET_MS;
+	return since == 0 || hak_os_now_ms() - since >= (uint64_t)hak_config.large_quiet_ms;
 }
 
 /* Were the sampled pages of [p, p + pages pages) all resident? One page
