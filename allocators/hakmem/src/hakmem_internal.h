@@ -796,12 +796,12 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 }
 
 /* Budget (objdump -d of free, release .so): NULL test, mask, owner load and
- * compare with the TLS heap, slab record by shift and mask, class load,
- * bound test, lifo count, counter, push onto the class's lifo: 25
+ * compare with the TLS heap, the class from the same header line by shift
+ * and mask, bound test, lifo count, counter, push onto the class's lifo: 24
  * instructions to `ret` on a local free; a full lifo's free pushes onto the
  * slab inline and counts in the slab, writing no TLS. The block stays
- * counted live in its slab while on the lifo, so the free touches neither
- * the slab's list nor `used`. */
+ * counted live in its slab while on the lifo, so a lifo push touches
+ * neither the slab's record nor its list. */
 static inline void hak_free_inline(void *p)
 {
 	if (HAK_UNLIKELY(p == NULL)) {
@@ -811,9 +811,13 @@ static inline void hak_free_inline(void *p)
 	hak_seg_t *seg = hak_seg_of(p);
 	if (HAK_LIKELY(seg->owner == hak_tls.heap)) {
 		HAK_DEBUG_STAT_INC(free_local_fast);
-		/* owner is a heap only in Tiny SuperSlabs: the slab size is known */
-		hak_slab_t *s = hak_tiny_slab_of(seg, p);
-		unsigned cls = s->cls;
+		/* owner is a heap only in Tiny SuperSlabs, whose slabs are one
+		 * unit each: the class is read from the line the owner came
+		 * from, not from the slab's record, one more line per class in
+		 * use (cross_thread's chains of 20 classes; docs/PERFORMANCE.md) */
+		_Static_assert(HAK_TINY_SLAB_SHIFT == HAK_UNIT_SHIFT, "a Tiny slab is one unit");
+		unsigned cls = seg->unit_cls[((uintptr_t)p >> HAK_UNIT_SHIFT) & (HAK_UNITS - 1)];
+		HAK_ASSERT(cls == hak_tiny_slab_of(seg, p)->cls);
 		if (HAK_LIKELY(hak_tls.lifo_room[cls] > 1)) {
 			hak_tls.lifo_room[cls]--;
 			hak_tls.frees[cls]++;
@@ -829,6 +833,7 @@ static inline void hak_free_inline(void *p)
 		 * (the bound's count-down and the TLS free count cost those
 		 * frees 4 and 1.5 ns each: tools/free_burst.c, 28.7 -> 23.9
 		 * ns a free, mimalloc 23.0; docs/PERFORMANCE.md) */
+		hak_slab_t *s = hak_tiny_slab_of(seg, p);
 		s->frees++;
 		hak_slab_push_local(s, p);
 		return;
