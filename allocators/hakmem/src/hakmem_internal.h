@@ -232,6 +232,12 @@ static inline hak_slab_t *hak_slab_of(hak_seg_t *seg, const void *p)
 	return &seg->slabs[((uintptr_t)p - (uintptr_t)seg) >> seg->slab_shift];
 }
 
+/* Index of the 64 KiB unit of its SuperSlab that p lies in (seg->unit_cls). */
+static inline unsigned hak_seg_unit(const void *p)
+{
+	return (unsigned)(((uintptr_t)p >> HAK_UNIT_SHIFT) & (HAK_UNITS - 1));
+}
+
 /* hak_slab_of for a block of a Tiny SuperSlab: the slab's record at
  * bits 16 - 20 of the address times 64 bytes, one shift and one mask. */
 static inline hak_slab_t *hak_tiny_slab_of(hak_seg_t *seg, const void *p)
@@ -816,7 +822,7 @@ static inline void hak_free_inline(void *p)
 		 * from, not from the slab's record, one more line per class in
 		 * use (cross_thread's chains of 20 classes; docs/PERFORMANCE.md) */
 		_Static_assert(HAK_TINY_SLAB_SHIFT == HAK_UNIT_SHIFT, "a Tiny slab is one unit");
-		unsigned cls = seg->unit_cls[((uintptr_t)p >> HAK_UNIT_SHIFT) & (HAK_UNITS - 1)];
+		unsigned cls = seg->unit_cls[hak_seg_unit(p)];
 		HAK_ASSERT(cls == hak_tiny_slab_of(seg, p)->cls);
 		if (HAK_LIKELY(hak_tls.lifo_room[cls] > 1)) {
 			hak_tls.lifo_room[cls]--;

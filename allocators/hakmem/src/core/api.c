@@ -68,7 +68,7 @@ HAK_API size_t hak_malloc_usable_size(const void *ptr)
 	hak_seg_t *seg = hak_seg_of(ptr);
 	if (seg->kind == HAK_SEG_SPAN)
 		return seg->usable;
-	size_t size = hak_class_size[seg->unit_cls[((uintptr_t)ptr - (uintptr_t)seg) >> HAK_UNIT_SHIFT]];
+	size_t size = hak_class_size[seg->unit_cls[hak_seg_unit(ptr)]];
 	if (seg->kind == HAK_SEG_MID) /* an aligned pointer may lie inside its block */
 		size -= (size_t)((const uint8_t *)ptr - (const uint8_t *)hak_mid_block_of(seg, ptr));
 	return size;

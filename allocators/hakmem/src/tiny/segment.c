@@ -229,7 +229,7 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 	s->owner = h;
 	hak_slab_reset(s);
 	HAK_ASSERT(atomic_load(&s->remote) == 0);
-	unsigned u0 = (unsigned)(((uintptr_t)start - (uintptr_t)seg) >> HAK_UNIT_SHIFT);
+	unsigned u0 = hak_seg_unit(start);
 	for (unsigned u = 0; u < (slab_size >> HAK_UNIT_SHIFT); u++)
 		seg->unit_cls[u0 + u] = (uint8_t)cls;
 	seg->used_slabs++;
