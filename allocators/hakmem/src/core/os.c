@@ -24,6 +24,31 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HAK_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(HAK_TSAN)
+#include <sanitizer/tsan_interface.h>
+/* The kernel orders every change of the address space, but ThreadSanitizer
+ * does not intercept mremap: a range one thread vacated by moving its pages
+ * away kept that thread's accesses in its shadow, and another thread's
+ * first write after growing a mapping over it was reported as a race
+ * (tests/test_os_move_order.c). Each mremap says so: it follows every
+ * mremap before it and precedes every one after. */
+static char os_remap_order;
+static void os_remap_ordered(void)
+{
+	__tsan_acquire(&os_remap_order);
+	__tsan_release(&os_remap_order);
+}
+#else
+static inline void os_remap_ordered(void)
+{
+}
+#endif
+
 /* Start of the lowest recent 2 MiB-aligned map: the next one is tried just
  * below it. Below, not above: the kernel places maps top-down, so the
  * range above a map made by the slow path is usually taken already (an
@@ -185,6 +210,7 @@ void hak_os_populate(void *p, size_t size)
 static size_t os_move_range(uint8_t *src, size_t len, uint8_t *dst)
 {
 	HAK_TIME_BEGIN(t);
+	os_remap_ordered();
 	void *q = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	HAK_TIME_END(syscall_mmap, t);
 	if (q == dst)
@@ -216,6 +242,7 @@ int hak_os_grow_in_place(void *p, size_t old, size_t new_size)
 {
 	int saved = errno;
 	HAK_TIME_BEGIN(t);
+	os_remap_ordered();
 	void *q = mremap(p, old, new_size, 0);
 	if (q == MAP_FAILED && errno == EFAULT) {
 		/* several mappings (pages moved in): add one after them */
