@@ -76,6 +76,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+	hak_os_fork_child();
 	hak_large_fork_child();
 	hak_l25_fork_child();
 	hak_seg_cache_fork_child();

@@ -74,12 +74,41 @@ static void os_account_map(size_t size)
 		;
 }
 
+/* Changes of the address space (mmap, munmap, mremap) under way in the
+ * process. Each holds the kernel's address-space lock for writing, and a
+ * MADV_POPULATE_WRITE needs it for reading while page faults take only
+ * their area's lock (kernel 6.18): a populate issued meanwhile sleeps until
+ * the change is done, and the change waits for the populates already in.
+ * With two threads to a core the core then idles (fragmentation at 4
+ * threads: 28 and 47 sleeps in its build and new-mix steps against
+ * mimalloc's 7 and 5, docs/PERFORMANCE.md). Populating is only a saving,
+ * so hak_os_populate skips it while a change is under way, and the pages
+ * fault when touched. */
+static _Atomic int os_changes;
+
+void hak_os_change_begin(void)
+{
+	atomic_fetch_add_explicit(&os_changes, 1, memory_order_relaxed);
+}
+
+void hak_os_change_end(void)
+{
+	atomic_fetch_sub_explicit(&os_changes, 1, memory_order_relaxed);
+}
+
+void hak_os_fork_child(void)
+{
+	atomic_store_explicit(&os_changes, 0, memory_order_relaxed);
+}
+
 static void *os_mmap(void *addr, size_t size, int extra_flags)
 {
+	hak_os_change_begin();
 	HAK_TIME_BEGIN(t);
 	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags,
 		       -1, 0);
 	HAK_TIME_END(syscall_mmap, t);
+	hak_os_change_end();
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -87,9 +116,22 @@ static void os_munmap_raw(void *p, size_t size)
 {
 	if (size == 0)
 		return;
+	hak_os_change_begin();
 	HAK_TIME_BEGIN(t);
 	munmap(p, size);
 	HAK_TIME_END(syscall_munmap, t);
+	hak_os_change_end();
+}
+
+/* mremap, bracketed as a change of the address space and ordered for
+ * ThreadSanitizer (os_remap_ordered). */
+static void *os_mremap(void *p, size_t old, size_t new_size, int flags, void *dst)
+{
+	hak_os_change_begin();
+	os_remap_ordered();
+	void *q = mremap(p, old, new_size, flags, dst);
+	hak_os_change_end();
+	return q;
 }
 
 /* errno is the caller's: a call that succeeds after an internal failure
@@ -192,6 +234,10 @@ void hak_os_populate(void *p, size_t size)
 {
 	if (size == 0 || atomic_load_explicit(&os_populate_off, memory_order_relaxed))
 		return;
+	if (atomic_load_explicit(&os_changes, memory_order_relaxed)) {
+		HAK_STAT_INC(populate_skips);
+		return;
+	}
 	int saved = errno;
 	HAK_TIME_BEGIN(t);
 	int r = madvise(p, size, MADV_POPULATE_WRITE);
@@ -210,8 +256,7 @@ void hak_os_populate(void *p, size_t size)
 static size_t os_move_range(uint8_t *src, size_t len, uint8_t *dst)
 {
 	HAK_TIME_BEGIN(t);
-	os_remap_ordered();
-	void *q = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	void *q = os_mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	HAK_TIME_END(syscall_mmap, t);
 	if (q == dst)
 		return len;
@@ -242,8 +287,7 @@ int hak_os_grow_in_place(void *p, size_t old, size_t new_size)
 {
 	int saved = errno;
 	HAK_TIME_BEGIN(t);
-	os_remap_ordered();
-	void *q = mremap(p, old, new_size, 0);
+	void *q = os_mremap(p, old, new_size, 0, NULL);
 	if (q == MAP_FAILED && errno == EFAULT) {
 		/* several mappings (pages moved in): add one after them */
 		q = os_mmap((uint8_t *)p + old, new_size - old, MAP_FIXED_NOREPLACE);

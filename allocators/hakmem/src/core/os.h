@@ -28,8 +28,16 @@ void hak_os_purge(void *p, size_t size);
 /* Make the pages of [p, p + size) resident and written (zero-filled), in
  * one system call instead of one page fault per page (MADV_POPULATE_WRITE,
  * Linux 5.14). p and size page-aligned. Best effort: on a kernel without it,
- * or short of memory, nothing happens and the pages fault when touched. */
+ * short of memory, or while another call here changes the address space
+ * (it would wait for that change: counted in populate_skips), nothing
+ * happens and the pages fault when touched. */
 void hak_os_populate(void *p, size_t size);
+/* Bracket a change of the address space (every mmap, munmap and mremap
+ * here does): hak_os_populate skips populating while one is under way. */
+void hak_os_change_begin(void);
+void hak_os_change_end(void);
+/* In a fork's child: the changes other threads had under way are not. */
+void hak_os_fork_child(void);
 /* Bytes of [p, p + size) (page-aligned) resident now (mincore); 0 when
  * the range is not all mapped, so an unmapped range reads as never
  * written. */
