@@ -4,8 +4,8 @@
  * slab's remote list in one push (src/tiny/heap.c: small_free_remote): when
  * a block of another slab of the class comes, at 32 blocks, on the freeing
  * thread's next allocation slow path, and at its exit. Mid frees and frees
- * after the thread's exit go at once. No block is lost: the owner drains
- * them all.
+ * after the thread's exit go at once. A block's class comes from its
+ * SuperSlab's header. No block is lost: the owner drains them all.
  */
 #include <stdlib.h>
 
@@ -38,6 +38,14 @@ static void *freer(void *arg)
 		for (int i = 0; i < 40; i++)
 			free(blocks[i]);
 		seen[0] = remote_count_of(blocks[0]);
+	} else if (step == 2) { /* two classes, interleaved: a batch each */
+		for (int i = 0; i < 8; i++)
+			free(blocks[i]);
+		unsigned a = hak_small_class(BS), b = hak_small_class(40);
+		seen[0] = hak_tls.remote_batch[a].n;
+		seen[1] = hak_tls.remote_batch[b].n;
+		seen[2] = hak_tls.remote_batch[a].slab == hak_tiny_slab_of(hak_seg_of(blocks[0]), blocks[0]);
+		seen[3] = hak_tls.remote_batch[b].slab == hak_tiny_slab_of(hak_seg_of(blocks[1]), blocks[1]);
 	} else { /* a Mid block goes at once */
 		free(blocks[0]);
 		seen[0] = (uint32_t)(atomic_load(&hak_slab_of(hak_seg_of(blocks[0]), blocks[0])->remote) >>
@@ -95,10 +103,30 @@ static void test_full_batch_and_exit_push(void)
 	printf("ok full_batch_and_exit_push\n");
 }
 
+/* The class of a remote Tiny free comes from its SuperSlab's header line,
+ * not from its slab's record (which the owner writes on every allocation);
+ * the debug build asserts that the two agree. */
+static void test_batch_per_class(void)
+{
+	for (int i = 0; i < 8; i++) {
+		size_t size = i % 2 ? 40 : BS;
+		CHECK((blocks[i] = malloc(size)) != NULL);
+		pat_fill(blocks[i], size, (uint32_t)i);
+	}
+	run_freer(2);
+	CHECK(seen[0] == 4 && seen[1] == 4); /* each class's four, apart */
+	CHECK(seen[2] && seen[3]);           /* each in its own slab's batch */
+	CHECK(remote_count_of(blocks[0]) == 4 && remote_count_of(blocks[1]) == 4); /* at its exit */
+	hak_tiny_lifos_flush_idle(hak_tls.heap, 0);
+	free(malloc(900)); /* drains them */
+	CHECK(remote_count_of(blocks[0]) == 0 && remote_count_of(blocks[1]) == 0);
+	printf("ok batch_per_class\n");
+}
+
 static void test_mid_goes_at_once(void)
 {
 	CHECK((blocks[0] = malloc(3000)) != NULL);
-	run_freer(2);
+	run_freer(3);
 	CHECK(seen[0] == 1);
 	free(malloc(800)); /* drains it */
 	printf("ok mid_goes_at_once\n");
@@ -109,6 +137,7 @@ int main(void)
 	free(malloc(16)); /* start-up, and the thread's heap */
 	test_slow_path_pushes();
 	test_full_batch_and_exit_push();
+	test_batch_per_class();
 	test_mid_goes_at_once();
 	return 0;
 }

@@ -594,10 +594,10 @@ static HAK_NOINLINE void remote_batches_push(void)
 		remote_batch_push((unsigned)__builtin_ctzll(hak_tls.remote_waiting));
 }
 
-static void small_free_remote(hak_seg_t *seg, void *p)
+/* Remote free of block p of slab s, of class cls. */
+static void small_free_remote(hak_slab_t *s, unsigned cls, void *p)
 {
-	hak_slab_t *s = hak_slab_of(seg, p);
-	unsigned cls = s->cls;
+	HAK_ASSERT(cls == s->cls);
 	HAK_DEBUG_STAT_ANY(free_remote);
 	remote_count(cls >= HAK_TINY_NCLS);
 	if (cls >= HAK_TINY_NCLS || HAK_UNLIKELY(hak_tls.state == HAK_TLS_EXITED)) {
@@ -675,7 +675,7 @@ static void mid_free(hak_seg_t *seg, void *p)
 		}
 		return;
 	}
-	small_free_remote(seg, p);
+	small_free_remote(s, s->cls, p);
 }
 
 /* Empty every Mid cache of h into the pages (thread exit). */
@@ -717,7 +717,13 @@ HAK_NOINLINE void hak_free_slow(void *p)
 			hak_large_free(seg);
 		return;
 	}
-	small_free_remote(seg, p);
+	/* A Tiny block of another heap. Its class comes from the header line
+	 * that seg->kind came from, not from the slab's record: the owner
+	 * writes that record on every allocation from the slab, so reading it
+	 * here moved its line between cores on every remote free of a block
+	 * allocated just before (cross_thread's pairs on different cores;
+	 * docs/PERFORMANCE.md). The record is read only when a batch goes. */
+	small_free_remote(hak_tiny_slab_of(seg, p), seg->unit_cls[hak_seg_unit(p)], p);
 }
 
 /* --- thread exit ------------------------------------------------------------ */
