@@ -54,9 +54,29 @@ def test_ratios_against_every_other_allocator(h2h):
 def test_the_bar_per_cell(h2h):
     assert h2h.loc["ahead", "misses"] == ""
     assert h2h.loc["lat", "misses"] == ""
-    assert h2h.loc["behind", "misses"] == "behind jemalloc"
+    assert h2h.loc["behind", "misses"] == "behind jemalloc (0.800*)"
     assert h2h.loc["fat", "misses"] == "RSS 1.20x mimalloc"
     assert h2h.loc["crash", "misses"].startswith("failed runs")
+
+
+def test_a_miss_within_the_spread_is_a_level_miss(synth, tmp_path):
+    """0.99 with the intervals overlapping misses the bar, printed to three
+    places with its mark, and counts as a level miss; a supported one
+    does not."""
+    rows = []
+    for a, vals in (("hakmem", [95, 99, 103]), ("mimalloc", [90, 90, 90]), ("tcmalloc", [96, 100, 104])):
+        rows.extend(synth.cell("close", a, vals))
+    h = focus.head_to_head(table.summarise(results.load([synth.write_dir(tmp_path / "d", rows)]).runs,
+                                           "mimalloc"), "hakmem", "mimalloc").set_index("workload")
+    assert h.loc["close", "misses"] == "behind tcmalloc (0.990~)"
+    assert bool(h.loc["close", "level_miss"])
+    text = focus.render(h.reset_index(), "hakmem", "mimalloc", 1.10, "text")
+    assert ("Cells meeting it: 0 of 1. Of the cells missing it, 1 miss only by differences the spread does "
+            "not support (~).") in text
+
+
+def test_supported_misses_are_not_level(h2h):
+    assert not h2h["level_miss"].any()
 
 
 def test_missing_other_allocator_is_not_a_miss(synth, tmp_path):
