@@ -396,8 +396,10 @@ _Static_assert(64 % sizeof(hak_remote_batch_t) == 0, "a remote batch within one 
  * do not depend on where the linker put it (nor on the fields before). */
 typedef struct __attribute__((aligned(64))) hak_tls {
 	hak_slab_t *cur[HAK_SMALL_NCLS]; /* slab allocating each class (or hak_empty_slab) */
-	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published */
-	uint64_t frees[HAK_SMALL_NCLS];  /* local frees per class, not yet published */
+	uint64_t allocs[HAK_SMALL_NCLS]; /* allocations per class, not yet published, but
+					  * for a Tiny lifo's, derived when published */
+	uint64_t frees[HAK_SMALL_NCLS];  /* local frees per class, not yet published (Tiny:
+					  * the pushes onto its lifo) */
 	void *lifo[HAK_SMALL_NCLS];      /* Tiny: blocks this thread freed into its own heap,
 					  * per class, newest first (threaded through them;
 					  * still counted live in their slabs' `used`); Mid
@@ -405,6 +407,12 @@ typedef struct __attribute__((aligned(64))) hak_tls {
 	uint32_t lifo_room[HAK_TINY_NCLS]; /* HAK_TINY_LIFO_MAX minus the blocks on each Tiny
 					    * lifo; 1: full, the class's frees go to their
 					    * slabs (set when the thread gets its heap) */
+	uint32_t lifo_held[HAK_TINY_NCLS]; /* blocks on each Tiny lifo when its counts were
+					    * last published (the lifo's allocations are
+					    * derived then: counters_publish_one) */
+	uint64_t slab_frees[HAK_TINY_NCLS]; /* Tiny: local frees past a full lifo folded from
+					     * the slabs (hak_slab_fold_frees), not yet
+					     * published; `frees` holds the lifo's pushes */
 	hak_heap_t *heap;                /* this thread's heap, NULL before first use */
 	int32_t tick;                    /* allocations until the next learning tick */
 	uint8_t state;                   /* HAK_TLS_* */
@@ -523,7 +531,7 @@ void hak_slab_local_slow(hak_slab_t *s);
 static inline void hak_slab_fold_frees(hak_slab_t *s)
 {
 	if (s->frees) {
-		hak_tls.frees[s->cls] += s->frees;
+		hak_tls.slab_frees[s->cls] += s->frees;
 		s->frees = 0;
 	}
 }
@@ -768,9 +776,10 @@ static inline void hak_tick(uint32_t n)
 void *hak_big_alloc(size_t size, uintptr_t site);
 
 /* Budget (objdump -d of malloc, release .so): size compare, table load, TLS
- * lifo head load and test, next load, store, lifo count and counter
- * updates: 16 instructions to `ret` on a lifo hit (one less in the static
- * library, which needs no GOT load for the TLS offset); the current slab's
+ * lifo head load and test, next load, store, lifo count update: 16
+ * instructions to `ret` on a lifo hit, no allocation count (derived when
+ * published, heap.c: counters_publish_one; one less in the static library,
+ * which needs no GOT load for the TLS offset); the current slab's
  * list (head load and test, next load, store, used and counter increments)
  * when the lifo is empty; no locks, atomics or calls. */
 static inline void *hak_alloc_inline(size_t size, uintptr_t site)
@@ -783,9 +792,12 @@ static inline void *hak_alloc_inline(size_t size, uintptr_t site)
 		unsigned cls = hak_small_class(size);
 		void *p = hak_tls.lifo[cls];
 		if (HAK_LIKELY(p != NULL)) {
+			/* not counted here: the lifo's pushes less its growth
+			 * give its allocations when the counts are published,
+			 * one read-modify-write less per allocation
+			 * (cross_thread at 1 thread, tiny_hot; docs/PERFORMANCE.md) */
 			hak_tls.lifo[cls] = *(void **)p;
 			hak_tls.lifo_room[cls]++;
-			hak_tls.allocs[cls]++;
 			return p;
 		}
 		hak_slab_t *s = hak_tls.cur[cls];

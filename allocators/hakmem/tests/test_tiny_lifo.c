@@ -5,7 +5,8 @@
  * whichever slab holds it (before: the current slab's blocks came first,
  * and a block freed into another slab waited until that slab was current
  * again); a full lifo sends further frees to their slabs; thread exit and
- * the purge check give the lifos' blocks back to their slabs.
+ * the purge check give the lifos' blocks back to their slabs; the counts
+ * the lifos' allocations derive are exact.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -116,6 +117,45 @@ static void test_frees_past_a_full_lifo_are_counted(void)
 	printf("ok frees_past_a_full_lifo_are_counted\n");
 }
 
+/* The lifo's allocations are not counted as they happen but derived when
+ * the counts are published (its pushes less the blocks it gained): the
+ * published counts are exact through lifo hits, a full lifo, a publish
+ * halfway and a flush. */
+static void test_lifo_allocations_are_counted(void)
+{
+	unsigned cls = hak_small_class(BS);
+	hak_tiny_lifo_flush(cls);
+	hak_counters_publish();
+	uint64_t a0 = atomic_load(&hak_stats.class_allocs[cls]);
+	uint64_t f0 = atomic_load(&hak_stats.class_frees[cls]);
+	fill(); /* N allocations from slabs */
+	for (int i = 0; i < N; i++)
+		free(blk[i]); /* 255 onto the lifo, the rest past it */
+	for (int i = 0; i < 100; i++)
+		blk[i] = malloc(BS); /* 100 lifo hits */
+	hak_counters_publish();
+	CHECK(atomic_load(&hak_stats.class_allocs[cls]) - a0 == N + 100);
+	CHECK(atomic_load(&hak_stats.class_frees[cls]) - f0 == N);
+	for (int i = 0; i < 40; i++)
+		free(blk[i]); /* back onto the lifo */
+	for (int i = 0; i < 10; i++)
+		blk[i] = malloc(BS);
+	hak_tiny_lifo_flush(cls); /* publishes before it empties the lifo */
+	for (int i = 0; i < 10; i++)
+		blk[i + 10] = malloc(BS); /* from the slabs now */
+	for (int i = 0; i < 20; i++)
+		free(blk[i]);
+	for (int i = 40; i < 100; i++)
+		free(blk[i]);
+	hak_counters_publish();
+	CHECK(atomic_load(&hak_stats.class_allocs[cls]) - a0 == N + 100 + 10 + 10);
+	CHECK(atomic_load(&hak_stats.class_frees[cls]) - f0 == N + 40 + 20 + 60);
+	hak_tiny_lifo_flush(cls);
+	for (int i = 0; i < N; i++)
+		blk[i] = NULL;
+	printf("ok lifo_allocations_are_counted\n");
+}
+
 static hak_slab_t *thread_slab;
 
 static void *fill_free_exit(void *arg)
@@ -163,6 +203,7 @@ int main(void)
 	test_freed_last_comes_back_first();
 	test_full_lifo_frees_go_to_slabs();
 	test_frees_past_a_full_lifo_are_counted();
+	test_lifo_allocations_are_counted();
 	test_thread_exit_returns_lifo_blocks();
 	test_purge_check_empties_lifos();
 	return 0;

@@ -111,8 +111,10 @@ hak_heap_t *hak_heap_get(void)
 	h->tls = &hak_tls;
 	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
 		hak_tls.cur[c] = h->cur[c] ? h->cur[c] : &hak_empty_slab;
-	for (unsigned c = 0; c < HAK_TINY_NCLS; c++) /* every lifo is empty */
+	for (unsigned c = 0; c < HAK_TINY_NCLS; c++) { /* every lifo is empty */
 		hak_tls.lifo_room[c] = HAK_TINY_LIFO_MAX;
+		hak_tls.lifo_held[c] = 0;
+	}
 	hak_tls.heap = h;
 	hak_tls.state = HAK_TLS_LIVE;
 	hak_tls.tick = HAK_LEARN_TICK_ALLOCS;
@@ -398,9 +400,22 @@ static void debug_counters_publish(void)
 #endif
 }
 
-static void counters_publish_one(unsigned cls)
+/* Publish class cls's counts; returns the allocations published. A Tiny
+ * lifo's allocations are not counted as they happen: each block it hands
+ * out was pushed onto it, so they are its pushes (`frees`) less the blocks
+ * it gained since the last publish. */
+static uint64_t counters_publish_one(unsigned cls)
 {
 	debug_counters_publish();
+	if (cls < HAK_TINY_NCLS) {
+		uint32_t held = HAK_TINY_LIFO_MAX - hak_tls.lifo_room[cls];
+		HAK_ASSERT(hak_tls.frees[cls] + hak_tls.lifo_held[cls] >= held);
+		hak_tls.allocs[cls] += hak_tls.frees[cls] + hak_tls.lifo_held[cls] - held;
+		hak_tls.lifo_held[cls] = held;
+		hak_tls.frees[cls] += hak_tls.slab_frees[cls];
+		hak_tls.slab_frees[cls] = 0;
+	}
+	uint64_t n = hak_tls.allocs[cls];
 	if (hak_tls.allocs[cls]) {
 		atomic_fetch_add_explicit(&hak_stats.class_allocs[cls], hak_tls.allocs[cls],
 					  memory_order_relaxed);
@@ -411,6 +426,7 @@ static void counters_publish_one(unsigned cls)
 					  memory_order_relaxed);
 		hak_tls.frees[cls] = 0;
 	}
+	return n;
 }
 
 /* Tiny and Mid remote frees are counted per thread and published every
@@ -524,10 +540,8 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 	/* Publish a class's counts (shared cache lines: not on every slow
 	 * path, which would bounce them between cores) and count the
 	 * allocations towards the learning tick. */
-	if (hak_tls.allocs[cls] >= PUBLISH_ALLOCS) {
-		uint32_t n = (uint32_t)hak_tls.allocs[cls];
-		counters_publish_one(cls);
-		hak_tick(n);
+	if (hak_tls.allocs[cls] + hak_tls.frees[cls] >= PUBLISH_ALLOCS) { /* frees: the lifo's */
+		hak_tick((uint32_t)counters_publish_one(cls));
 	} else {
 		debug_counters_publish(); /* nothing in a release build */
 	}
@@ -757,9 +771,11 @@ static void heap_trim(hak_heap_t *h)
 
 void hak_tiny_lifo_flush(unsigned cls)
 {
+	counters_publish_one(cls); /* while the lifo's count of blocks still tells */
 	void *p = hak_tls.lifo[cls];
 	hak_tls.lifo[cls] = NULL;
 	hak_tls.lifo_room[cls] = HAK_TINY_LIFO_MAX;
+	hak_tls.lifo_held[cls] = 0;
 	while (p) {
 		void *next = *(void **)p;
 		hak_slab_push_local(hak_tiny_slab_of(hak_seg_of(p), p), p);
