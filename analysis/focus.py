@@ -54,7 +54,7 @@ def head_to_head(cells: pd.DataFrame, focus: str, baseline: str, rss_bar: float 
             ratio, supported = _speed_against(f, o.iloc[0]) if not o.empty else (math.nan, False)
             row[f"vs {lbl}"], row[f"vs {lbl} supported"] = ratio, supported
             if ratio < 1:
-                behind.append(f"{lbl} ({ratio:.3f}{table.SUPPORTED if supported else table.UNSUPPORTED})")
+                behind.append(f"{lbl} ({table.fmt_ratio(ratio, supported, False, places=3)})")
                 behind_supported |= supported
         base = group[group["label"] == baseline]
         rss = math.nan
@@ -68,6 +68,7 @@ def head_to_head(cells: pd.DataFrame, focus: str, baseline: str, rss_bar: float 
             misses.insert(0, f"failed runs ({f['failures']})")
         row["failures"] = f["failures"]
         row["misses"] = "; ".join(misses)
+        # behind only within the spread, and nothing else missed (RSS, failures)
         row["level_miss"] = bool(behind) and len(misses) == 1 and not behind_supported
         rows.append(row)
     return pd.DataFrame(rows)

@@ -165,12 +165,12 @@ def fmt_mib(kb: float) -> str:
     return f"{kb / 1024:.1f} MiB" if math.isfinite(kb) else "-"
 
 
-def fmt_ratio(ratio: float, supported: bool, is_baseline: bool) -> str:
+def fmt_ratio(ratio: float, supported: bool, is_baseline: bool, places: int = 2) -> str:
     if is_baseline:
         return "1 (base)"
     if not math.isfinite(ratio):
         return "-"
-    return f"{ratio:.2f}{SUPPORTED if supported else UNSUPPORTED}"
+    return f"{ratio:.{places}f}{SUPPORTED if supported else UNSUPPORTED}"
 
 
 def display_rows(cells: pd.DataFrame, baseline: str) -> list[list[str]]:
