@@ -135,8 +135,8 @@ typedef struct hak_slab {
 	uint8_t index;            /* in the segment */
 	uint8_t full;             /* 1 while SLAB_FULL: the next local free goes slow */
 	uint8_t *bump;            /* next never-used block */
-	_Atomic uintptr_t remote; /* remote-freed blocks; bit 0 = listed in its heap; from
-				   * bit HAK_REMOTE_COUNT_SHIFT on, how many (heap.c) */
+	uint64_t spare;           /* unused (the remote word is with the bits it
+				   * counts: hak_remote_t) */
 	struct hak_slab *next;    /* partial list of its class, or a free-slab list */
 	struct hak_slab *prev;    /* same list, backwards */
 	union {
@@ -146,9 +146,22 @@ typedef struct hak_slab {
 	};
 } hak_slab_t;
 
-/* A slab's remote word holds from this bit on how many blocks its remote
- * list holds (heap.c, where the word is explained). */
+/* A slab's remote frees (heap.c, where they are explained): a bit per
+ * block freed by another thread and not yet taken by the slab's owner, in
+ * words of 64 blocks (enough for a Tiny slab of 16-byte blocks), grouped
+ * 8 words to a bit of the remote word, which also holds whether the slab
+ * is listed in its heap and, from bit HAK_REMOTE_COUNT_SHIFT on, how many
+ * remote frees wait. The word shares a line with the first words: a
+ * remote free of a Mid block (at most 205 to a page) touches one line. */
 #define HAK_REMOTE_COUNT_SHIFT 48
+#define HAK_RBITS_WORDS (((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 / 64)
+#define HAK_RBITS_GROUP 8 /* words per bit of the remote word */
+typedef struct __attribute__((aligned(64))) hak_remote {
+	_Atomic uint64_t word;                  /* listed, groups, count */
+	_Atomic uint64_t bits[HAK_RBITS_WORDS]; /* a bit per block */
+	int32_t early; /* debug build: blocks the owner took from bits before
+			* their free's count reached `word` */
+} hak_remote_t;
 
 _Static_assert(sizeof(hak_slab_t) == 64, "slab metadata is one cache line");
 _Static_assert(HAK_SMALL_MAX <= UINT16_MAX && ((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 <= UINT16_MAX,
@@ -204,6 +217,7 @@ struct hak_seg {
 	 * holds the slab. A carve past them pre-faults pages in one system
 	 * call (hak_slab_populate); a purge sets 0. */
 	uint8_t populated[HAK_MAX_SLABS];
+	hak_remote_t remote[HAK_MAX_SLABS]; /* per slab: its remote frees (heap.c) */
 };
 
 /* Owner of every span: never a heap and never NULL (a thread without a heap
@@ -258,6 +272,26 @@ static inline uint8_t *hak_slab_start(const hak_slab_t *s)
 {
 	return (uint8_t *)hak_slab_seg(s) + ((size_t)s->index << hak_slab_seg(s)->slab_shift);
 }
+
+/* Slab s's remote frees (by its record's place, not its contents). */
+static inline hak_remote_t *hak_slab_remote(const hak_slab_t *s)
+{
+	hak_seg_t *seg = hak_slab_seg(s);
+	return &seg->remote[s - seg->slabs];
+}
+
+#ifdef HAKMEM_DEBUG
+/* Slab s, empty, waits for no remote free: no count, no bit, no block
+ * taken ahead of its count (debug build). */
+static inline bool hak_slab_remote_clear(const hak_slab_t *s)
+{
+	hak_remote_t *r = hak_slab_remote(s);
+	for (size_t w = 0; w < HAK_RBITS_WORDS; w++)
+		if (atomic_load(&r->bits[w]))
+			return false;
+	return atomic_load(&r->word) == 0 && r->early == 0;
+}
+#endif
 
 /* Page colours of slabs: where in its slab a slab's carving begins.
  *
@@ -382,13 +416,16 @@ enum {
 	HAK_SPAN_COUNTS
 };
 
-/* Remote frees of one slab waiting to go onto its remote list in one push
+/* Remote frees of one slab waiting to reach its remote word in one update
  * (heap.c: small_free_remote). */
 typedef struct hak_remote_batch {
 	hak_slab_t *slab; /* the slab, NULL when none wait */
-	void *head;       /* its blocks, newest first, threaded through them */
-	void *tail;       /* the oldest */
+	uint64_t mask;    /* bits of its bits[word] not yet set there */
+	uint16_t word;    /* that word's index */
+	uint16_t groups;  /* the remote word's group bits of the words set since the
+			   * batch began */
 	uint32_t n;       /* blocks */
+	uint64_t pad;
 } hak_remote_batch_t;
 _Static_assert(64 % sizeof(hak_remote_batch_t) == 0, "a remote batch within one cache line");
 

@@ -2,7 +2,8 @@
  * test_classes.c - size-to-class mapping and rounding waste, per tier:
  * every small size maps to the smallest class that holds it, class tables
  * are sorted, waste stays within the documented bounds (<= 15 B up to
- * 128 B, < 25 % above), L2.5 classes likewise.
+ * 128 B, < 25 % above), L2.5 classes likewise; a block's index in its slab
+ * by multiply (hak_class_recip) is exact.
  */
 #include "hakmem_internal.h"
 #include "hak_test.h"
@@ -34,6 +35,16 @@ static void test_small_classes(void)
 	OK("small classes");
 }
 
+/* hak_class_recip gives a block's index in its slab by a multiply: exact
+ * for every offset within the largest slab. */
+static void test_block_index_by_multiply(void)
+{
+	for (unsigned c = 0; c < HAK_SMALL_NCLS; c++)
+		for (uint64_t off = 0; off < ((uint64_t)1 << HAK_MID_SLAB_SHIFT); off++)
+			CHECK(((off * hak_class_recip[c]) >> HAK_RECIP_SHIFT) == off / hak_class_stride[c]);
+	OK("block index by multiply");
+}
+
 static void test_l25_classes(void)
 {
 	CHECK(hak_l25_class_size(0) == 40960);
@@ -57,6 +68,7 @@ static void test_l25_classes(void)
 int main(void)
 {
 	test_small_classes();
+	test_block_index_by_multiply();
 	test_l25_classes();
 	return 0;
 }

@@ -22,7 +22,7 @@ static uint32_t seen[4]; /* remote counts it saw at its check points */
 static uint32_t remote_count_of(void *p)
 {
 	hak_slab_t *s = hak_tiny_slab_of(hak_seg_of(p), p);
-	return (uint32_t)(atomic_load(&s->remote) >> COUNT_SHIFT);
+	return (uint32_t)(atomic_load(&hak_slab_remote(s)->word) >> COUNT_SHIFT);
 }
 
 static void *freer(void *arg)
@@ -48,7 +48,8 @@ static void *freer(void *arg)
 		seen[3] = hak_tls.remote_batch[b].slab == hak_tiny_slab_of(hak_seg_of(blocks[1]), blocks[1]);
 	} else { /* a Mid block goes at once */
 		free(blocks[0]);
-		seen[0] = (uint32_t)(atomic_load(&hak_slab_of(hak_seg_of(blocks[0]), blocks[0])->remote) >>
+		seen[0] = (uint32_t)(atomic_load(&hak_slab_remote(hak_slab_of(hak_seg_of(blocks[0]),
+									      blocks[0]))->word) >>
 				     COUNT_SHIFT);
 	}
 	return NULL;

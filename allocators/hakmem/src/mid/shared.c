@@ -57,7 +57,7 @@ static bool lists_put(unsigned cls, unsigned shard, hak_slab_t *s)
 bool hak_mid_shared_put(hak_heap_t *h, hak_slab_t *s)
 {
 	HAK_ASSERT(s->used == 0 && s->cls >= HAK_TINY_NCLS && s->cls < HAK_SMALL_NCLS);
-	HAK_ASSERT(atomic_load(&s->remote) == 0);
+	HAK_ASSERT(hak_slab_remote_clear(s));
 	s->where = SLAB_SHARED;
 	s->full = 0;
 	s->next = s->prev = NULL;

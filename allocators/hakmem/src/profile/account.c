@@ -61,7 +61,7 @@ static void account_slab(account_row_t *rows, account_row_t *idle, int kind, con
 		row_add(&idle[kind], &r);
 		return;
 	}
-	uint64_t remote = atomic_load_explicit(&s->remote, memory_order_relaxed) >> HAK_REMOTE_COUNT_SHIFT;
+	uint64_t remote = atomic_load_explicit(&hak_slab_remote(s)->word, memory_order_relaxed) >> HAK_REMOTE_COUNT_SHIFT;
 	uint64_t used = s->used - (s->where == SLAB_CUR); /* live, cached or remote */
 	r.empty = used == 0;
 	r.listed = list_length(s->free, size / s->block_size) * s->block_size;

@@ -151,7 +151,10 @@ static void slab_check(hak_heap_t *h, hak_slab_t *s)
 		HAK_ASSERT((k + cap - bump) % cap >= s->fresh_left);
 		HAK_ASSERT(n <= cap);
 	}
-	HAK_ASSERT(s->used - (s->where == SLAB_CUR) + n + s->fresh_left == cap);
+	/* blocks taken from the remote bits ahead of their count are live and free at once */
+	HAK_ASSERT(s->used - (s->where == SLAB_CUR) - (uint32_t)hak_slab_remote(s)->early + n +
+			   s->fresh_left ==
+		   cap);
 }
 #define SLAB_CHECK(h, s) slab_check(h, s)
 #else
@@ -219,19 +222,49 @@ HAK_NOINLINE void hak_slab_local_slow(hak_slab_t *s)
 	slab_after_return(hak_tls.heap, s);
 }
 
-/* A slab's remote word: the newest remote-freed block (bits 1 - 47; user
- * addresses stay below 2^47 unless a map asks for more), bit 0 while the
- * slab is listed in its heap, and from bit 48 on how many blocks the list
- * holds. The drain then takes the list without walking it when the slab's
- * own list is empty: the walk read every block's line, a cache miss per
- * block freed long ago (mid_mt at 4 threads with the workers taking turns
- * on one core: 106 k of 595 k last-level read misses, cachegrind). */
+/* Remote frees. A remote free leaves the block alone: it sets the block's
+ * bit in its slab's hak_remote_t, then adds to the remote word beside the
+ * bits, which holds (bit 0) whether the slab is listed in its heap's
+ * remote_slabs, (bits 1 - 8) which groups of 8 words hold bits, and (from
+ * bit HAK_REMOTE_COUNT_SHIFT on) how many frees were added. The owner's
+ * drain turns the bits into links. When remote frees threaded the blocks
+ * themselves, the owner popped every block by reading a link another core
+ * had just written, one cache miss after another, each waiting for the
+ * one before (cross_thread with its pairs on two cores; docs/
+ * PERFORMANCE.md); now the owner writes the links, and its stores wait for
+ * nothing.
+ * A drain can take a block's bit before the free that set it adds its
+ * count; the slab's `used` drops by the counts alone, so the slab cannot
+ * empty, and go to another owner, before every free it took has
+ * finished with the slab. */
 _Static_assert(((size_t)1 << HAK_MID_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - HAK_REMOTE_COUNT_SHIFT)) &&
 		       ((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - HAK_REMOTE_COUNT_SHIFT)),
 	       "a slab's block count fits the remote word's count");
-static inline void *remote_head(uintptr_t w)
+_Static_assert(HAK_RBITS_WORDS / HAK_RBITS_GROUP + 1 <= HAK_REMOTE_COUNT_SHIFT,
+	       "the groups fit the remote word");
+#define REMOTE_LISTED ((uint64_t)1)
+#define REMOTE_GROUP(w) ((uint64_t)2 << ((w) / HAK_RBITS_GROUP))
+
+/* Link the blocks whose bits are set in word w of slab s's remote bits
+ * onto its free list, in address order; returns how many. */
+static uint32_t remote_take(hak_slab_t *s, hak_remote_t *r, unsigned w)
 {
-	return (void *)(w & ((((uintptr_t)1) << HAK_REMOTE_COUNT_SHIFT) - 2));
+	_Atomic uint64_t *word = &r->bits[w];
+	if (!atomic_load_explicit(word, memory_order_relaxed))
+		return 0;
+	uint64_t m = atomic_exchange_explicit(word, 0, memory_order_acquire);
+	uint32_t n = (uint32_t)__builtin_popcountll(m);
+	uint8_t *base = hak_slab_start(s) + (size_t)w * 64 * s->block_size;
+	void *f = s->free;
+	while (m) {
+		unsigned bit = 63u - (unsigned)__builtin_clzll(m);
+		m &= ~((uint64_t)1 << bit);
+		void *b = base + (size_t)bit * s->block_size;
+		*(void **)b = f;
+		f = b;
+	}
+	s->free = f;
+	return n;
 }
 
 static void heap_drain_remote(hak_heap_t *h)
@@ -239,21 +272,30 @@ static void heap_drain_remote(hak_heap_t *h)
 	hak_slab_t *s = atomic_exchange_explicit(&h->remote_slabs, NULL, memory_order_acquire);
 	while (s) {
 		hak_seg_t *seg = hak_slab_seg(s);
+		hak_remote_t *r = hak_slab_remote(s);
 		/* read before the slab can be listed again */
 		hak_slab_t *next =
 			atomic_load_explicit(&seg->rnext[s - seg->slabs], memory_order_relaxed);
-		/* acq_rel: the next remote free that lists s again must see our read */
-		uintptr_t w = atomic_exchange_explicit(&s->remote, 0, memory_order_acq_rel);
-		void *b = remote_head(w);
-		uint32_t n = (uint32_t)(w >> HAK_REMOTE_COUNT_SHIFT);
+		/* acq_rel: the next remote free that lists s again must see our
+		 * read; acquire: the bits its count stands for are set */
+		uint64_t word = atomic_exchange_explicit(&r->word, 0, memory_order_acq_rel);
+		uint32_t n = (uint32_t)(word >> HAK_REMOTE_COUNT_SHIFT), took = 0;
+		unsigned words = (slab_capacity(s) + 63) / 64;
+		/* the last word first: the list comes out in address order */
+		for (uint64_t g = (word & ~REMOTE_LISTED) >> 1; g;) {
+			unsigned top = 63u - (unsigned)__builtin_clzll(g);
+			g &= ~((uint64_t)1 << top);
+			unsigned w0 = top * HAK_RBITS_GROUP, w = w0 + HAK_RBITS_GROUP;
+			while (w-- > w0)
+				if (w < words)
+					took += remote_take(s, r, w);
+		}
+#ifdef HAKMEM_DEBUG
+		r->early += (int32_t)took - (int32_t)n;
+#else
+		(void)took;
+#endif
 		if (n) {
-			if (s->free) {
-				void *tail = b;
-				while (*(void **)tail)
-					tail = *(void **)tail;
-				*(void **)tail = s->free;
-			}
-			s->free = b;
 			HAK_ASSERT(s->used >= n);
 			s->used -= n;
 			slab_after_return(h, s);
@@ -554,21 +596,27 @@ HAK_NOINLINE void *hak_small_alloc_slow(unsigned cls, size_t size)
 
 /* --- remote frees and the free slow path ---------------------------------- */
 
-/* Push the n blocks head .. tail (threaded, tail last) of slab s onto its
- * remote list, listing the slab in its heap if it was not. */
-static void remote_push(hak_slab_t *s, void *head, void *tail, uint32_t n)
+/* Set `mask` in word w of slab s's remote bits. */
+static inline void remote_set(hak_slab_t *s, unsigned w, uint64_t mask)
+{
+	atomic_fetch_or_explicit(&hak_slab_remote(s)->bits[w], mask, memory_order_release);
+}
+
+/* Add n remote frees, whose bits are set in the words of `groups`, to slab
+ * s's remote word, listing the slab in its heap if it was not. */
+static void remote_add(hak_slab_t *s, uint32_t n, uint64_t groups)
 {
 	hak_seg_t *seg = hak_slab_seg(s);
-	HAK_ASSERT(((uintptr_t)head >> HAK_REMOTE_COUNT_SHIFT) == 0);
-	uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed), w;
+	_Atomic uint64_t *word = &hak_slab_remote(s)->word;
+	uint64_t old = atomic_load_explicit(word, memory_order_relaxed), w;
 	do {
-		*(void **)tail = remote_head(old);
-		w = (uintptr_t)head | 1 | (((old >> HAK_REMOTE_COUNT_SHIFT) + n) << HAK_REMOTE_COUNT_SHIFT);
-	} while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, w, memory_order_acq_rel,
-							memory_order_acquire));
-	if (!(old & 1)) {
+		w = (old | REMOTE_LISTED | groups) + ((uint64_t)n << HAK_REMOTE_COUNT_SHIFT);
+	} while (!atomic_compare_exchange_weak_explicit(word, &old, w, memory_order_acq_rel,
+							memory_order_relaxed));
+	if (!(old & REMOTE_LISTED)) {
 		/* We listed the slab: push it onto its heap's stack. Until then
-		 * the owner cannot drain (nor free, nor pass on) it. */
+		 * the owner cannot drain (nor free, nor pass on) it, nor give
+		 * it another owner: our count holds it. */
 		HAK_DEBUG_STAT_ANY(free_remote_listed);
 		hak_heap_t *h = s->owner;
 		_Atomic(hak_slab_t *) *link = &seg->rnext[s - seg->slabs];
@@ -582,9 +630,10 @@ static void remote_push(hak_slab_t *s, void *head, void *tail, uint32_t n)
 }
 
 /* Remote Tiny frees wait in a batch per class while they go to one slab:
- * one compare-and-swap on the slab's remote word per batch instead of one
- * per block, on a line its owner writes too (cross_thread: a remote free
- * cost 273 cycles at 4 threads against 40 for a local one, timing build).
+ * their bits reach the slab a word at a time and their count the remote word
+ * once per batch, lines the owner's drain writes too (cross_thread: a remote
+ * free cost 273 cycles at 4 threads against 40 for a local one when each
+ * updated the remote list, timing build).
  * A batch goes when a block of another slab of its class comes, at
  * REMOTE_BATCH blocks, on the thread's next allocation slow path, and at
  * thread exit; so a thread holds back at most REMOTE_BATCH blocks (32 KiB)
@@ -597,7 +646,8 @@ static void remote_push(hak_slab_t *s, void *head, void *tail, uint32_t n)
 static void remote_batch_push(unsigned cls)
 {
 	hak_remote_batch_t *b = &hak_tls.remote_batch[cls];
-	remote_push(b->slab, b->head, b->tail, b->n);
+	remote_set(b->slab, b->word, b->mask);
+	remote_add(b->slab, b->n, b->groups | REMOTE_GROUP(b->word));
 	b->slab = NULL;
 	hak_tls.remote_waiting &= ~((uint64_t)1 << cls);
 }
@@ -608,14 +658,24 @@ static HAK_NOINLINE void remote_batches_push(void)
 		remote_batch_push((unsigned)__builtin_ctzll(hak_tls.remote_waiting));
 }
 
-/* Remote free of block p of slab s, of class cls. */
+/* Remote free of block p of slab s, of class cls. Reads neither the block
+ * nor, unless the batch goes, the slab's record. */
 static void small_free_remote(hak_slab_t *s, unsigned cls, void *p)
 {
-	HAK_ASSERT(cls == s->cls);
 	HAK_DEBUG_STAT_ANY(free_remote);
-	remote_count(cls >= HAK_TINY_NCLS);
-	if (cls >= HAK_TINY_NCLS || HAK_UNLIKELY(hak_tls.state == HAK_TLS_EXITED)) {
-		remote_push(s, p, p, 1);
+	bool mid = cls >= HAK_TINY_NCLS;
+	remote_count(mid);
+	hak_seg_t *seg = hak_slab_seg(s);
+	unsigned shift = mid ? HAK_MID_SLAB_SHIFT : HAK_TINY_SLAB_SHIFT;
+	uintptr_t off = (uintptr_t)p - (uintptr_t)seg - ((uintptr_t)(s - seg->slabs) << shift);
+	uint64_t k = (off * hak_class_recip[cls]) >> HAK_RECIP_SHIFT; /* block index */
+	unsigned w = (unsigned)(k / 64);
+	uint64_t bit = (uint64_t)1 << (k % 64);
+	HAK_ASSERT(cls == s->cls && seg->slab_shift == shift && off % s->block_size == 0 &&
+		   k == off / s->block_size);
+	if (mid || HAK_UNLIKELY(hak_tls.state == HAK_TLS_EXITED)) {
+		remote_set(s, w, bit);
+		remote_add(s, 1, REMOTE_GROUP(w));
 		return;
 	}
 	hak_remote_batch_t *b = &hak_tls.remote_batch[cls];
@@ -623,13 +683,18 @@ static void small_free_remote(hak_slab_t *s, unsigned cls, void *p)
 		if (b->slab)
 			remote_batch_push(cls);
 		b->slab = s;
-		b->head = NULL;
-		b->tail = p;
+		b->word = (uint16_t)w;
+		b->mask = 0;
+		b->groups = 0;
 		b->n = 0;
 		hak_tls.remote_waiting |= (uint64_t)1 << cls;
+	} else if (b->word != w) {
+		remote_set(s, b->word, b->mask);
+		b->groups |= (uint16_t)REMOTE_GROUP(b->word);
+		b->word = (uint16_t)w;
+		b->mask = 0;
 	}
-	*(void **)p = b->head;
-	b->head = p;
+	b->mask |= bit;
 	if (++b->n >= REMOTE_BATCH)
 		remote_batch_push(cls);
 }

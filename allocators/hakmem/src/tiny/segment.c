@@ -228,7 +228,7 @@ hak_slab_t *hak_seg_slab_acquire(hak_heap_t *h, int kind, unsigned cls)
 	s->full = 0;
 	s->owner = h;
 	hak_slab_reset(s);
-	HAK_ASSERT(atomic_load(&s->remote) == 0);
+	HAK_ASSERT(hak_slab_remote_clear(s));
 	unsigned u0 = hak_seg_unit(start);
 	for (unsigned u = 0; u < (slab_size >> HAK_UNIT_SHIFT); u++)
 		seg->unit_cls[u0 + u] = (uint8_t)cls;
@@ -382,7 +382,7 @@ void hak_seg_slab_release(hak_heap_t *h, hak_slab_t *s)
 	hak_seg_t *seg = hak_slab_seg(s);
 	int kind = seg->kind;
 	HAK_ASSERT(s->used == 0 && seg->home == h);
-	HAK_ASSERT(atomic_load(&s->remote) == 0);
+	HAK_ASSERT(hak_slab_remote_clear(s));
 	hak_slab_fold_frees(s);
 	s->cls = HAK_CLS_NONE;
 	s->free = NULL;
