@@ -13,7 +13,7 @@
  *             slab starts at a multiple of its own size.
  *   heap      a thread's slabs and SuperSlabs (metadata, mmap'ed, never
  *             freed). When a thread exits its heap is orphaned and the next
- *             new thread adopts it, blocks, remote lists and all.
+ *             new thread adopts it, blocks, remote frees and all.
  *   free list each slab's LIFO list of free blocks, threaded through them;
  *             a thread allocates each class from its current slab (`cur`,
  *             in initial-exec thread-local storage) and frees a Tiny block
@@ -21,8 +21,9 @@
  *             slab. A local Mid free goes to the heap's Mid cache of the
  *             class (bounded; `cur` points to it while it holds a block),
  *             so only live or cached blocks hold a Mid page.
- *   remote    a block freed by a thread other than its heap's: pushed onto
- *             the slab's lock-free remote list; the owner drains it.
+ *   remote    a block freed by a thread other than its heap's: its bit set
+ *             in the slab's remote bits, counted in the slab's remote
+ *             word (lock-free); the owner drains them into its free list.
  *
  * Build switches (make variables select them, mk/hakmem.mk):
  *   HAKMEM_BUILD_RELEASE     release: no diagnostic output on hot paths
@@ -125,7 +126,8 @@ typedef struct hak_seg hak_seg_t;
 
 typedef struct hak_slab {
 	void *free;               /* free blocks, LIFO, threaded through them (owner only) */
-	uint32_t used;            /* blocks live or on the remote list (+1 while SLAB_CUR) */
+	uint32_t used;            /* blocks live or freed remotely and not yet drained
+				   * (+1 while SLAB_CUR) */
 	uint32_t frees;           /* Tiny: local frees past a full lifo not yet added to
 				   * hak_tls.frees (hak_slab_fold_frees; owner only) */
 	uint16_t block_size;      /* bytes from one block to the next (hak_class_stride) */
@@ -621,7 +623,7 @@ void hak_mid_init(void);
 /* Shared lists of empty Mid pages (mid/shared.c): per class and shard, a few
  * lock-free slots, so a page one thread no longer needs serves another
  * without going back to the OS. */
-/* Put empty Mid page s (used == 0, on no list, remote list empty) of heap h
+/* Put empty Mid page s (used == 0, on no list, no remote free) of heap h
  * on a shared list of its class; false when every slot is taken. */
 bool hak_mid_shared_put(hak_heap_t *h, hak_slab_t *s);
 /* Take up to `max` pages of class cls (h's shard first, then the others)

@@ -1,7 +1,7 @@
 /*
  * test_remote_batch.c - a thread's remote frees of Tiny blocks wait in a
- * batch per class while they go to one slab, and the batch goes onto the
- * slab's remote list in one push (src/tiny/heap.c: small_free_remote): when
+ * batch per class while they go to one slab, and the batch's count reaches
+ * the slab's remote word at once (src/tiny/heap.c: small_free_remote): when
  * a block of another slab of the class comes, at 32 blocks, on the freeing
  * thread's next allocation slow path, and at its exit. Mid frees and frees
  * after the thread's exit go at once. A block's class comes from its

@@ -4,7 +4,7 @@
  * (learn.h).
  *
  * Mid blocks live in 256 KiB pages of Mid SuperSlabs and move through the
- * same free lists, remote lists and refills as Tiny blocks (heap.c); what
+ * same free lists, remote frees and refills as Tiny blocks (heap.c); what
  * differs is here: how many blocks of empty pages a thread keeps per class
  * before pages go back (CAP, moved by the learner), how many fresh blocks a
  * refill carves (HAKMEM_POOL_REFILL_BATCH units of 16 KiB), and

@@ -12,7 +12,7 @@
  * class, of them empty (kept or shared), the KiB of them resident
  * (mincore), and how those are held: by blocks the program holds (live),
  * by blocks in the Mid caches, on the pages' free lists (listed), on their
- * remote lists; `other` is resident but holding no block (carved ahead,
+ * remote frees; `other` is resident but holding no block (carved ahead,
  * slack). Free slabs with resident pages have a row per tier; the last
  * line is the process's VmRSS. It never allocates. docs/PERFORMANCE.md
  * (mid_mt at 4 threads) shows a reading.

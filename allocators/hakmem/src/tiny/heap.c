@@ -9,8 +9,8 @@
  * the allocation slow path (drain remote frees, carve fresh
  * blocks in batches, switch to a partial or new slab), slab state changes on
  * local frees (first free into a full slab, last block of a slab), remote
- * frees (lock-free push onto the slab, slab listed once in its heap's
- * remote_slabs stack) and their draining by the owner.
+ * frees (lock-free bits and count beside the slab, slab listed once in its
+ * heap's remote_slabs stack) and their draining by the owner.
  * Does not own: slabs' memory and its return to the OS (segment.c), Mid
  * CAP/W_MAX policy (mid.c).
  *
@@ -22,8 +22,8 @@
  * that may leave the thread); the bias goes when it stops being current.
  *
  * Thread safety: a heap is used by one thread at a time (its owner); other
- * threads only push onto slabs' remote lists and heaps' remote_slabs stacks,
- * with CAS. Heaps are never freed, so those pushes never touch freed memory.
+ * threads only set slabs' remote bits and counts and push onto heaps'
+ * remote_slabs stacks, atomically. Heaps are never freed, so those pushes never touch freed memory.
  */
 #include "../hakmem_internal.h"
 
