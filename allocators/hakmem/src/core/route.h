@@ -115,8 +115,9 @@ static const uint32_t hak_class_stride[HAK_SMALL_NCLS] = {
 
 /* ceil(2^40 / stride) per small class: a block's index in its slab is
  * (offset * this) >> 40, exact for every offset within a slab (offset
- * < 2^18, so the error stays below 2^-22 < 1 / stride), where a division
- * took 26 cycles on the remote free (heap.c). */
+ * < 2^18, so the error stays below 2^-22 < 1 / stride): the remote free
+ * (heap.c) multiplies instead of dividing by a block size it would have
+ * to load from the slab's record. */
 #define HAK_RECIP_SHIFT 40
 static const uint64_t hak_class_recip[HAK_SMALL_NCLS] = {
 #define HAK_CLS_RECIP(c, lo, sz) [c] = (((uint64_t)1 << HAK_RECIP_SHIFT) + hak_stride_of(c, sz) - 1) / hak_stride_of(c, sz),
