@@ -154,7 +154,7 @@ typedef struct hak_slab {
  * 8 words to a bit of the remote word, which also holds whether the slab
  * is listed in its heap and, from bit HAK_REMOTE_COUNT_SHIFT on, how many
  * remote frees wait. The word shares a line with the first words: a
- * remote free of a Mid block (at most 205 to a page) touches one line. */
+ * remote free of a Mid block (at most 204 to a page) touches one line. */
 #define HAK_REMOTE_COUNT_SHIFT 48
 #define HAK_RBITS_WORDS (((size_t)1 << HAK_TINY_SLAB_SHIFT) / 16 / 64)
 #define HAK_RBITS_GROUP 8 /* words per bit of the remote word */

@@ -242,6 +242,8 @@ _Static_assert(((size_t)1 << HAK_MID_SLAB_SHIFT) / 16 < ((size_t)1 << (64 - HAK_
 	       "a slab's block count fits the remote word's count");
 _Static_assert(HAK_RBITS_WORDS / HAK_RBITS_GROUP + 1 <= HAK_REMOTE_COUNT_SHIFT,
 	       "the groups fit the remote word");
+_Static_assert(((((size_t)1 << HAK_MID_SLAB_SHIFT) / HAK_TINY_MAX + 63) / 64 + 1) * 8 <= 64,
+	       "a Mid page's bits (blocks above HAK_TINY_MAX) share the remote word's line");
 #define REMOTE_LISTED ((uint64_t)1)
 #define REMOTE_GROUP(w) ((uint64_t)2 << ((w) / HAK_RBITS_GROUP))
 
