@@ -23,7 +23,8 @@
  *
  * Thread safety: a heap is used by one thread at a time (its owner); other
  * threads only set slabs' remote bits and counts and push onto heaps'
- * remote_slabs stacks, atomically. Heaps are never freed, so those pushes never touch freed memory.
+ * remote_slabs stacks, atomically. Heaps are never freed, so those pushes
+ * never touch freed memory.
  */
 #include "../hakmem_internal.h"
 
@@ -247,6 +248,14 @@ _Static_assert(((((size_t)1 << HAK_MID_SLAB_SHIFT) / HAK_TINY_MAX + 63) / 64 + 1
 #define REMOTE_LISTED ((uint64_t)1)
 #define REMOTE_GROUP(w) ((uint64_t)2 << ((w) / HAK_RBITS_GROUP))
 
+/* The highest set bit of *m, cleared there (*m != 0). */
+static inline unsigned pop_top_bit(uint64_t *m)
+{
+	unsigned top = 63u - (unsigned)__builtin_clzll(*m);
+	*m &= ~((uint64_t)1 << top);
+	return top;
+}
+
 /* Link the blocks whose bits are set in word w of slab s's remote bits
  * onto its free list, in address order; returns how many. */
 static uint32_t remote_take(hak_slab_t *s, hak_remote_t *r, unsigned w)
@@ -259,9 +268,7 @@ static uint32_t remote_take(hak_slab_t *s, hak_remote_t *r, unsigned w)
 	uint8_t *base = hak_slab_start(s) + (size_t)w * 64 * s->block_size;
 	void *f = s->free;
 	while (m) {
-		unsigned bit = 63u - (unsigned)__builtin_clzll(m);
-		m &= ~((uint64_t)1 << bit);
-		void *b = base + (size_t)bit * s->block_size;
+		void *b = base + (size_t)pop_top_bit(&m) * s->block_size;
 		*(void **)b = f;
 		f = b;
 	}
@@ -285,12 +292,10 @@ static void heap_drain_remote(hak_heap_t *h)
 		unsigned words = (slab_capacity(s) + 63) / 64;
 		/* the last word first: the list comes out in address order */
 		for (uint64_t g = (word & ~REMOTE_LISTED) >> 1; g;) {
-			unsigned top = 63u - (unsigned)__builtin_clzll(g);
-			g &= ~((uint64_t)1 << top);
-			unsigned w0 = top * HAK_RBITS_GROUP, w = w0 + HAK_RBITS_GROUP;
+			unsigned w0 = pop_top_bit(&g) * HAK_RBITS_GROUP;
+			unsigned w = w0 + HAK_RBITS_GROUP < words ? w0 + HAK_RBITS_GROUP : words;
 			while (w-- > w0)
-				if (w < words)
-					took += remote_take(s, r, w);
+				took += remote_take(s, r, w);
 		}
 #ifdef HAKMEM_DEBUG
 		r->early += (int32_t)took - (int32_t)n;
